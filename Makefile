@@ -1,0 +1,34 @@
+# The two commands a new user types: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(BIN)/trainer: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/trainer
+	$(BIN)/trainer validate
+	$(BIN)/trainer plan
+
+test: lint typecheck unit
+
+lint: $(BIN)/trainer
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/trainer
+	$(BIN)/mypy
+
+unit: $(BIN)/trainer
+	$(BIN)/pytest -q
+
+bench: $(BIN)/trainer
+	$(BIN)/python benchmarks/plan_bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .trainer

@@ -1,0 +1,44 @@
+"""The repository itself is a working GitOps example: a new user's first commands work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Result
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_repository_validates(run: Callable[..., Result]) -> None:
+    result = run("--repo", ROOT, "validate")
+    assert result.out == ""
+    assert result.err.startswith("OK: 2 job specs, 1 registry model valid")
+    assert result.code == 0
+
+
+def test_example_plan_creates_both_specs(tmp_path: Path, run: Callable[..., Result]) -> None:
+    result = run("--repo", ROOT, "--state", f"file:{tmp_path / 'state.json'}", "plan", "--format", "json")
+    assert result.code == 0
+    body = json.loads(result.out)
+    assert [(a["name"], a["action"]) for a in body["actions"]] == [
+        ("math-socratic-tutor", "create"),
+        ("reading-comprehension-coach", "create"),
+    ]
+    assert not (tmp_path / "state.json").exists(), "plan must not write state"
+
+
+def test_console_script_reports_usage_errors_with_exit_2(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("trainer")
+    done = subprocess.run(
+        [str(exe), "--repo", str(ROOT), "plan", "--format", "yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Invalid value for '--format'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,5 @@
+"""trainer: a GitOps runner for LLM fine-tuning."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

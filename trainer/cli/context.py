@@ -1,0 +1,37 @@
+"""Options every command shares (PRODUCT.md §4, global options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import git
+
+from trainer.state.store import StateStore, open_store
+
+DEFAULT_STATE = "file:.trainer/state.json"
+
+
+@dataclass
+class Settings:
+    repo: Path
+    state_url: str
+    log_format: str
+    verbosity: int
+
+    def store(self) -> StateStore:
+        return open_store(self.state_url, self.repo)
+
+
+def find_repo(explicit: Path | None) -> Path:
+    """--repo, else the git work tree around the current directory, else the directory."""
+    start = explicit or Path.cwd()
+    try:
+        tree = git.Repo(start, search_parent_directories=explicit is None).working_tree_dir
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        tree = None
+    return Path(tree) if tree else start.resolve()
+
+
+pass_settings = click.make_pass_decorator(Settings)

@@ -1,0 +1,112 @@
+"""Entry point: parse global options, dispatch, and turn errors into exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from trainer import __version__
+from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
+from trainer.cli.plan import plan
+from trainer.cli.validate import validate
+from trainer.diagnostics import render
+from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
+from trainer.logs import configure, scrub
+
+log = logging.getLogger("trainer")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trainer")
+@click.option(
+    "--repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The GitOps repository (default: the git work tree around the current directory).",
+)
+@click.option(
+    "--state",
+    "state_url",
+    envvar="TRAINER_STATE",
+    default=DEFAULT_STATE,
+    show_default=True,
+    help="Where observed state lives: file:PATH, or git:BRANCH on origin.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per line, for log collectors.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    repo: Path | None,
+    state_url: str,
+    log_format: str,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """trainer: fine-tuning jobs as code, reconciled from git."""
+    verbosity = -1 if quiet else verbose
+    configure(log_format, verbosity)
+    ctx.obj = Settings(find_repo(repo), state_url, log_format, verbosity)
+
+
+cli.add_command(validate)
+cli.add_command(plan)
+
+
+def _crash_report() -> Path:
+    """Write the traceback of an unexpected error where a user can attach it to a bug."""
+    handle = tempfile.NamedTemporaryFile(
+        "w", prefix="trainer-crash-", suffix=".log", delete=False, encoding="utf-8"
+    )
+    with handle:
+        handle.write(scrub(traceback.format_exc()))
+    return Path(handle.name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (PRODUCT.md §4) instead of raising."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INVALID if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_FAILED
+    except SpecError as exc:
+        click.echo(render(exc.diagnostics), err=True)
+        click.echo(f"error: {exc}; nothing was changed", err=True)
+        return exc.exit_code
+    except TrainerError as exc:
+        click.echo(f"error: {scrub(str(exc))}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:
+        report = _crash_report()
+        click.echo(
+            f"trainer: unexpected error ({type(exc).__name__}: {scrub(str(exc))}). "
+            f"This is a bug in trainer; the details are in {report}",
+            err=True,
+        )
+        return EXIT_FAILED
+    return int(result) if isinstance(result, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The plan: a pure function from desired specs and observed state to actions.
+
+Nothing here reads files, the network or the clock, so `trainer plan` shows exactly
+what `trainer reconcile` will do, and tests need no fixtures beyond data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from trainer.phases import ENDED, TRAINED, TRAINING_IN_FLIGHT, Phase
+from trainer.state.document import RevisionRecord, StateDocument
+
+FIELD_GROUPS = ("training", "evaluation", "promotion")
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    REPLACE = "replace"
+    REEVALUATE = "re-evaluate"
+    PROMOTE = "promote"
+    CANCEL = "cancel"
+    NOOP = "no-op"
+
+
+@dataclass(frozen=True)
+class DesiredSpec:
+    """What one spec asks for, reduced to digests and flattened fields."""
+
+    name: str
+    revision: str
+    evaluation_digest: str
+    promotion_digest: str
+    fields: Mapping[str, Mapping[str, Any]]
+    """Flattened fields per group ("training", "evaluation", "promotion")."""
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    kind: ActionKind
+    reason: str
+    revision: str | None = None
+    previous_revision: str | None = None
+    phase: Phase | None = None
+    """The phase of the revision the state holds for this spec, if any."""
+    job_id: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...] = field(default_factory=tuple)
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for a in self.actions if a.kind is kind)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.kind is not ActionKind.NOOP for a in self.actions)
+
+
+def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+    missing = object()
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, missing), after.get(key, missing)
+        if old != new:
+            changes.append(
+                FieldChange(key, None if old is missing else old, None if new is missing else new)
+            )
+    return changes
+
+
+def _changes(record: RevisionRecord, desired: DesiredSpec, *groups: str) -> tuple[FieldChange, ...]:
+    out: list[FieldChange] = []
+    for group in groups:
+        out += diff_fields(record.fields.get(group, {}), desired.fields.get(group, {}))
+    return tuple(out)
+
+
+def _plan_spec(desired: DesiredSpec, current: RevisionRecord | None, known: set[str]) -> Action:
+    base = {"name": desired.name, "revision": desired.revision}
+    if current is None:
+        if desired.revision in known:
+            return Action(kind=ActionKind.CREATE, reason="spec returns; its revision was trained before", **base)
+        return Action(kind=ActionKind.CREATE, reason="new spec", **base)
+    context = {
+        "previous_revision": current.revision,
+        "phase": current.phase,
+        "job_id": current.provider.job_id,
+    }
+    if current.revision != desired.revision:
+        if current.phase in TRAINING_IN_FLIGHT:
+            then = f"its running job {current.provider.job_id or '(being created)'} is cancelled"
+        elif current.phase in ENDED - {Phase.PROMOTED}:
+            then = f"revision {current.revision[:12]} ({current.phase}) is superseded"
+        else:
+            then = f"revision {current.revision[:12]} ({current.phase}) is superseded once the new one is trained"
+        again = " (a revision trained before)" if desired.revision in known else ""
+        return Action(
+            kind=ActionKind.REPLACE,
+            reason=f"training inputs changed{again}; a new fine-tuning job starts and {then}",
+            changes=_changes(current, desired, *FIELD_GROUPS),
+            **base,
+            **context,
+        )
+    evaluation_changed = current.evaluation_digest != desired.evaluation_digest
+    promotion_changed = current.promotion_digest != desired.promotion_digest
+    if evaluation_changed:
+        changes = _changes(current, desired, "evaluation", "promotion")
+        if current.phase in TRAINED:
+            return Action(
+                kind=ActionKind.REEVALUATE,
+                reason="evaluation settings changed; the trained model is evaluated again, no retraining",
+                changes=changes,
+                **base,
+                **context,
+            )
+        if current.phase in TRAINING_IN_FLIGHT:
+            return Action(
+                kind=ActionKind.NOOP,
+                reason="evaluation settings changed; they apply when training finishes",
+                changes=changes,
+                **base,
+                **context,
+            )
+    elif promotion_changed and current.phase in {
+        Phase.AWAITING_REVIEW,
+        Phase.PROMOTED,
+        Phase.DECLINED,
+    }:
+        return Action(
+            kind=ActionKind.PROMOTE,
+            reason="promotion settings changed; promotion is decided again, no retraining",
+            changes=_changes(current, desired, "promotion"),
+            **base,
+            **context,
+        )
+    elif promotion_changed:
+        return Action(
+            kind=ActionKind.NOOP,
+            reason=f"promotion settings changed; {_status(current)}",
+            changes=_changes(current, desired, "promotion"),
+            **base,
+            **context,
+        )
+    return Action(kind=ActionKind.NOOP, reason=_status(current), **base, **context)
+
+
+def _status(record: RevisionRecord) -> str:
+    job = record.provider.job_id
+    phase = record.phase
+    if phase is Phase.PENDING:
+        return "waiting for its fine-tuning job to start"
+    if phase is Phase.TRAINING:
+        return f"training (job {job})"
+    if phase is Phase.EVALUATING:
+        return "trained; evaluation in progress"
+    if phase is Phase.AWAITING_REVIEW:
+        return "promotion pull request awaits review"
+    if phase is Phase.PROMOTED:
+        return "up to date (promoted)"
+    if phase is Phase.FAILED:
+        detail = f": {record.error}" if record.error else ""
+        return f"training failed{detail}; change the spec to try again"
+    if phase is Phase.EVAL_FAILED:
+        return "below thresholds; change the spec, or force promotion with `trainer promote --force`"
+    if phase is Phase.DECLINED:
+        return "promotion pull request was closed unmerged"
+    if phase is Phase.CANCELLED:
+        return "cancelled; change the spec to train again"
+    return f"{phase}"
+
+
+def plan(desired: Mapping[str, DesiredSpec], state: StateDocument) -> Plan:
+    """One action per spec that exists in the repository or still matters in state."""
+    actions = []
+    for name in sorted(set(desired) | set(state.specs)):
+        record = state.specs.get(name)
+        current = record.current_record() if record else None
+        known = set(record.revisions) if record else set()
+        if name in desired:
+            actions.append(_plan_spec(desired[name], current, known))
+        elif current is not None and current.phase in TRAINING_IN_FLIGHT:
+            actions.append(
+                Action(
+                    name=name,
+                    kind=ActionKind.CANCEL,
+                    reason=f"spec removed; its running job {current.provider.job_id or '(being created)'} is cancelled",
+                    previous_revision=current.revision,
+                    phase=current.phase,
+                    job_id=current.provider.job_id,
+                )
+            )
+        elif current is not None and current.phase is Phase.AWAITING_REVIEW:
+            actions.append(
+                Action(
+                    name=name,
+                    kind=ActionKind.CANCEL,
+                    reason="spec removed; its open promotion pull request is closed",
+                    previous_revision=current.revision,
+                    phase=current.phase,
+                    job_id=current.provider.job_id,
+                )
+            )
+    return Plan(tuple(actions))

@@ -1,0 +1,1 @@
+"""Turning results into text, Markdown and JSON for people and machines."""

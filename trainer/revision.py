@@ -1,0 +1,83 @@
+"""What a spec asks for, as digests: the revision and the evaluation/promotion digests.
+
+The revision covers every field that changes what is trained, with datasets by
+content (a moved file is the same data), so a new revision means a new job and
+nothing else does (PRODUCT.md §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trainer.digests import FileDigests, sha256_of
+from trainer.planner import DesiredSpec
+from trainer.specs.dataset_uri import DatasetRef
+from trainer.specs.loader import JobSpec, Workspace
+
+SHORT = 12
+
+
+def _dataset(ref: DatasetRef | None, digests: FileDigests) -> tuple[str | None, str | None]:
+    """(exact identity, display) of a dataset: content for repo files, URI otherwise."""
+    if ref is None:
+        return None, None
+    if ref.kind == "repo" and ref.path is not None:
+        blob = digests(ref.path)
+        return f"git-blob:{blob}", f"{ref.uri} @ {blob[:SHORT]}"
+    return f"uri:{ref.uri}", ref.uri
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for key in sorted(value):
+            _flatten(f"{prefix}.{key}" if prefix else str(key), value[key], out)
+    else:
+        out[prefix] = value
+
+
+def describe(job: JobSpec, digests: FileDigests, suite_paths: list[str]) -> DesiredSpec:
+    spec = job.spec
+    training_exact: dict[str, Any] = {}
+    training_shown: dict[str, Any] = {}
+    plain = {
+        "provider": spec.provider,
+        "baseModel": spec.base_model,
+        "method": spec.method,
+        "config": spec.config.model_dump(mode="json", exclude_none=True),
+        "suffix": spec.suffix,
+        "seed": spec.seed,
+    }
+    _flatten("", plain, training_exact)
+    training_shown.update(training_exact)
+    for role, key in (("training", "datasetUri"), ("validation", "validationDatasetUri")):
+        exact, shown = _dataset(job.datasets.get(role), digests)
+        training_exact[key] = exact
+        training_shown[key] = shown
+
+    evaluation: dict[str, Any] = {}
+    _flatten("evaluation", spec.evaluation.model_dump(mode="json"), evaluation)
+    _flatten("policy.thresholds", spec.policy.thresholds.as_dict(), evaluation)
+    evaluation_shown = dict(evaluation)
+    for path in suite_paths:
+        blob = digests(path)
+        evaluation[path] = blob
+        evaluation_shown[path] = blob[:SHORT]
+
+    promotion: dict[str, Any] = {"policy.scope": spec.policy.scope}
+    if spec.promotion is not None:
+        _flatten("promotion", spec.promotion.model_dump(mode="json"), promotion)
+
+    return DesiredSpec(
+        name=spec.name,
+        revision=sha256_of(training_exact),
+        evaluation_digest=sha256_of(evaluation),
+        promotion_digest=sha256_of(promotion),
+        fields={"training": training_shown, "evaluation": evaluation_shown, "promotion": promotion},
+        scope=spec.policy.scope,
+    )
+
+
+def desired_state(ws: Workspace) -> dict[str, DesiredSpec]:
+    digests = FileDigests(ws.root)
+    return {name: describe(job, digests, ws.suites) for name, job in ws.jobs.items()}

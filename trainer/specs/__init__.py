@@ -1,0 +1,1 @@
+"""Declarative specs: models, YAML loading with positions, and cross-file checks."""

@@ -1,0 +1,76 @@
+"""Where a dataset may come from, checked without touching the network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+SCHEMES = ("https", "s3", "gs")
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A parsed `datasetUri`: a file of the repository or a remote object."""
+
+    kind: Literal["repo", "https", "s3", "gs"]
+    uri: str
+    path: str | None = None
+    """Repo-relative POSIX path, for kind "repo"."""
+
+
+class DatasetUriError(ValueError):
+    pass
+
+
+def parse_dataset_uri(uri: str, repo_root: Path) -> DatasetRef:
+    """Check a dataset URI and resolve repository paths; raises DatasetUriError."""
+    if "://" not in uri:
+        return _repo_path(uri, repo_root)
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        raise DatasetUriError(
+            f"{uri!r} uses plain http; use https:// so the data cannot be altered in transit"
+        )
+    if scheme not in SCHEMES:
+        raise DatasetUriError(
+            f"{uri!r}: scheme {scheme + '://'!r} is not supported; use a path inside the "
+            "repository, https://, s3:// or gs://"
+        )
+    if not parts.netloc:
+        raise DatasetUriError(f"{uri!r} has no host or bucket")
+    if scheme in ("s3", "gs") and parts.path.strip("/") == "":
+        raise DatasetUriError(f"{uri!r} names a bucket but no object; add the object key")
+    if scheme == "https" and (parts.username or parts.password):
+        raise DatasetUriError(
+            "https dataset URIs must not carry credentials; they would end up in logs and state"
+        )
+    return DatasetRef(scheme, uri)  # type: ignore[arg-type]
+
+
+def _repo_path(uri: str, repo_root: Path) -> DatasetRef:
+    if uri.startswith("/") or (len(uri) > 1 and uri[1] == ":"):
+        raise DatasetUriError(
+            f"{uri!r} is an absolute path; give the path relative to the repository root"
+        )
+    root = repo_root.resolve()
+    target = root / uri
+    try:
+        resolved = target.resolve()
+        resolved.relative_to(root)
+    except ValueError:
+        if ".." in Path(uri).parts:
+            raise DatasetUriError(f"{uri!r} leaves the repository; remove the '..'") from None
+        raise DatasetUriError(f"{uri!r} is a symlink that points outside the repository") from None
+    except OSError as exc:
+        raise DatasetUriError(f"{uri!r} cannot be resolved: {exc.strerror}") from None
+    if not resolved.exists():
+        raise DatasetUriError(
+            f"{uri!r} does not exist (paths are relative to the repository root)"
+        )
+    if not resolved.is_file():
+        raise DatasetUriError(f"{uri!r} is not a regular file")
+    return DatasetRef("repo", uri, resolved.relative_to(root).as_posix())
+

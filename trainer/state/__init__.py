@@ -1,0 +1,1 @@
+"""Observed state: the document, its stores (file and git), and how to open one."""

@@ -1,0 +1,136 @@
+"""The state document: what trainer has observed and done, per spec and revision.
+
+Versioned (`schema_version`); a document from a newer trainer is refused rather than
+half-understood, and a document that fails validation is reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from trainer.errors import StateError
+from trainer.phases import Phase, can_move
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class StateModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Transition(StateModel):
+    at: datetime
+    from_phase: Phase | None = Field(alias="from", default=None)
+    to: Phase
+    reason: str
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ProviderRecord(StateModel):
+    """What the provider told us about the job of a revision."""
+
+    job_id: str | None = None
+    status: str | None = None
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+
+class RevisionRecord(StateModel):
+    revision: str
+    phase: Phase
+    fields: dict[str, dict[str, Any]]
+    """Flattened spec fields by group (training, evaluation, promotion), for diffs."""
+    evaluation_digest: str
+    promotion_digest: str
+    created_at: datetime
+    updated_at: datetime
+    provider: ProviderRecord = Field(default_factory=ProviderRecord)
+    error: str | None = None
+    history: list[Transition] = Field(default_factory=list)
+
+    def move(self, target: Phase, reason: str, at: datetime | None = None) -> None:
+        """Change phase, keeping the transition in the history; refuses impossible moves."""
+        if not can_move(self.phase, target):
+            raise ValueError(f"cannot move revision {self.revision[:12]} from {self.phase} to {target}")
+        when = at or utcnow()
+        self.history.append(Transition(at=when, from_phase=self.phase, to=target, reason=reason))
+        self.phase = target
+        self.updated_at = when
+
+
+class SpecRecord(StateModel):
+    current: str | None = None
+    """The revision that the spec last asked for; None once the spec is removed."""
+    revisions: dict[str, RevisionRecord] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SpecRecord:
+        for key, record in self.revisions.items():
+            if key != record.revision:
+                raise ValueError(f"revision key {key!r} differs from its record's revision")
+        if self.current is not None and self.current not in self.revisions:
+            raise ValueError(f"current revision {self.current!r} has no record")
+        return self
+
+    def current_record(self) -> RevisionRecord | None:
+        return self.revisions.get(self.current) if self.current else None
+
+
+class StateDocument(StateModel):
+    schema_version: int = SCHEMA_VERSION
+    serial: int = 0
+    """Increases by one with every save, so two copies can be ordered."""
+    lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    """Identifies one state's history; a different lineage is a different state."""
+    specs: dict[str, SpecRecord] = Field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        body = self.model_dump(mode="json", by_alias=True)
+        return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def parse_state(raw: bytes, where: str) -> StateDocument:
+    """Read a state document, or explain exactly why it cannot be trusted."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise StateError(f"{where}: not UTF-8; the state file is damaged") from None
+    except json.JSONDecodeError as exc:
+        raise StateError(
+            f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); the state file is "
+            "damaged or was edited by hand. Restore it from git history or a backup; "
+            "trainer will not overwrite it"
+        ) from None
+    if not isinstance(data, dict):
+        raise StateError(f"{where}: expected a JSON object at the top level")
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise StateError(f"{where}: schema_version is missing; this is not a trainer state file")
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{where}: written by a newer trainer (state schema {version}; this trainer "
+            f"reads up to {SCHEMA_VERSION}); upgrade trainer"
+        )
+    try:
+        return StateDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:10]
+        )
+        raise StateError(
+            f"{where}: does not match the state schema ({problems}); it was probably edited "
+            "by hand. Restore it from git history; trainer will not overwrite it"
+        ) from None
