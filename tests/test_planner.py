@@ -61,7 +61,8 @@ def test_replacing_an_in_flight_revision_says_its_job_is_cancelled() -> None:
 
 
 @pytest.mark.parametrize(
-    "phase", [Phase.EVALUATING, Phase.AWAITING_REVIEW, Phase.PROMOTED, Phase.EVAL_FAILED, Phase.DECLINED]
+    "phase",
+    [Phase.EVALUATING, Phase.AWAITING_REVIEW, Phase.PROMOTED, Phase.EVAL_FAILED, Phase.DECLINED],
 )
 def test_evaluation_change_on_trained_model_reevaluates(phase: Phase) -> None:
     spec = desired()
@@ -79,7 +80,9 @@ def test_evaluation_change_on_trained_model_reevaluates(phase: Phase) -> None:
 def test_evaluation_change_while_training_waits_for_training() -> None:
     spec = desired()
     changed = replace(spec, evaluation_digest="eval-2")
-    (action,) = plan({"tutor": changed}, state_with(("tutor", record(spec, Phase.TRAINING)))).actions
+    (action,) = plan(
+        {"tutor": changed}, state_with(("tutor", record(spec, Phase.TRAINING)))
+    ).actions
     assert action.kind is ActionKind.NOOP
     assert action.reason == "evaluation settings changed; they apply when training finishes"
 
@@ -91,7 +94,9 @@ def test_promotion_only_change_redecides_promotion() -> None:
         promotion_digest="promo-2",
         fields={**spec.fields, "promotion": {"promotion.alias": "canary"}},
     )
-    (action,) = plan({"tutor": changed}, state_with(("tutor", record(spec, Phase.PROMOTED)))).actions
+    (action,) = plan(
+        {"tutor": changed}, state_with(("tutor", record(spec, Phase.PROMOTED)))
+    ).actions
     assert action.kind is ActionKind.PROMOTE
     assert action.changes == (FieldChange("promotion.alias", "production", "canary"),)
 
@@ -99,7 +104,9 @@ def test_promotion_only_change_redecides_promotion() -> None:
 def test_promotion_change_after_failed_evaluation_changes_nothing() -> None:
     spec = desired()
     changed = replace(spec, promotion_digest="promo-2")
-    (action,) = plan({"tutor": changed}, state_with(("tutor", record(spec, Phase.EVAL_FAILED)))).actions
+    (action,) = plan(
+        {"tutor": changed}, state_with(("tutor", record(spec, Phase.EVAL_FAILED)))
+    ).actions
     assert action.kind is ActionKind.NOOP
 
 
@@ -116,7 +123,9 @@ def test_removed_spec_with_open_promotion_pr_is_cancelled() -> None:
     assert action.kind is ActionKind.CANCEL
 
 
-@pytest.mark.parametrize("phase", [Phase.PROMOTED, Phase.FAILED, Phase.EVAL_FAILED, Phase.CANCELLED])
+@pytest.mark.parametrize(
+    "phase", [Phase.PROMOTED, Phase.FAILED, Phase.EVAL_FAILED, Phase.CANCELLED]
+)
 def test_removed_spec_that_has_ended_needs_no_action(phase: Phase) -> None:
     assert plan({}, state_with(("tutor", record(desired(), phase)))).actions == ()
 

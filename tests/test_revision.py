@@ -32,7 +32,9 @@ def test_moving_a_dataset_keeps_the_revision(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo")
     before = desired(root)["alpha"]
     shutil.move(root / "specs/datasets/train.jsonl", root / "specs/datasets/moved.jsonl")
-    write_yaml(root / "specs/jobs/alpha.yaml", job("alpha", datasetUri="specs/datasets/moved.jsonl"))
+    write_yaml(
+        root / "specs/jobs/alpha.yaml", job("alpha", datasetUri="specs/datasets/moved.jsonl")
+    )
     after = desired(root)["alpha"]
     assert after.revision == before.revision
     assert after.fields["training"]["datasetUri"].startswith("specs/datasets/moved.jsonl @ ")
@@ -96,4 +98,6 @@ def test_clean_tracked_dataset_is_not_read_again(tmp_path: Path) -> None:
 
 def test_repository_without_git_hashes_files(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", git_init=False)
-    assert desired(root)["alpha"].revision == desired(make_repo(tmp_path / "other"))["alpha"].revision
+    assert (
+        desired(root)["alpha"].revision == desired(make_repo(tmp_path / "other"))["alpha"].revision
+    )

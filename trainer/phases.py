@@ -40,9 +40,7 @@ ENDED = frozenset(
 
 ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.PENDING: frozenset({Phase.TRAINING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}),
-    Phase.TRAINING: frozenset(
-        {Phase.EVALUATING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}
-    ),
+    Phase.TRAINING: frozenset({Phase.EVALUATING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}),
     Phase.EVALUATING: frozenset({Phase.AWAITING_REVIEW, Phase.EVAL_FAILED, Phase.SUPERSEDED}),
     Phase.AWAITING_REVIEW: frozenset(
         {Phase.PROMOTED, Phase.DECLINED, Phase.EVALUATING, Phase.SUPERSEDED}

@@ -15,6 +15,8 @@ from trainer.phases import ENDED, TRAINED, TRAINING_IN_FLIGHT, Phase
 from trainer.state.document import RevisionRecord, StateDocument
 
 FIELD_GROUPS = ("training", "evaluation", "promotion")
+PROMOTION_DECIDED = frozenset({Phase.AWAITING_REVIEW, Phase.PROMOTED, Phase.DECLINED})
+"""Phases in which a change of promotion settings means deciding promotion again."""
 
 
 class ActionKind(StrEnum):
@@ -91,72 +93,52 @@ def _changes(record: RevisionRecord, desired: DesiredSpec, *groups: str) -> tupl
 
 
 def _plan_spec(desired: DesiredSpec, current: RevisionRecord | None, known: set[str]) -> Action:
-    base = {"name": desired.name, "revision": desired.revision}
     if current is None:
-        if desired.revision in known:
-            return Action(kind=ActionKind.CREATE, reason="spec returns; its revision was trained before", **base)
-        return Action(kind=ActionKind.CREATE, reason="new spec", **base)
-    context = {
-        "previous_revision": current.revision,
-        "phase": current.phase,
-        "job_id": current.provider.job_id,
-    }
+        reason = (
+            "spec returns; its revision was trained before"
+            if desired.revision in known
+            else "new spec"
+        )
+        return Action(desired.name, ActionKind.CREATE, reason, revision=desired.revision)
+
+    def act(kind: ActionKind, reason: str, *groups: str) -> Action:
+        return Action(
+            desired.name,
+            kind,
+            reason,
+            revision=desired.revision,
+            previous_revision=current.revision,
+            phase=current.phase,
+            job_id=current.provider.job_id,
+            changes=_changes(current, desired, *groups),
+        )
+
     if current.revision != desired.revision:
+        old = f"revision {current.revision[:12]} ({current.phase})"
         if current.phase in TRAINING_IN_FLIGHT:
             then = f"its running job {current.provider.job_id or '(being created)'} is cancelled"
         elif current.phase in ENDED - {Phase.PROMOTED}:
-            then = f"revision {current.revision[:12]} ({current.phase}) is superseded"
+            then = f"{old} is superseded"
         else:
-            then = f"revision {current.revision[:12]} ({current.phase}) is superseded once the new one is trained"
+            then = f"{old} is superseded once the new one is trained"
         again = " (a revision trained before)" if desired.revision in known else ""
-        return Action(
-            kind=ActionKind.REPLACE,
-            reason=f"training inputs changed{again}; a new fine-tuning job starts and {then}",
-            changes=_changes(current, desired, *FIELD_GROUPS),
-            **base,
-            **context,
-        )
-    evaluation_changed = current.evaluation_digest != desired.evaluation_digest
-    promotion_changed = current.promotion_digest != desired.promotion_digest
-    if evaluation_changed:
-        changes = _changes(current, desired, "evaluation", "promotion")
+        reason = f"training inputs changed{again}; a new fine-tuning job starts and {then}"
+        return act(ActionKind.REPLACE, reason, *FIELD_GROUPS)
+    if current.evaluation_digest != desired.evaluation_digest:
         if current.phase in TRAINED:
-            return Action(
-                kind=ActionKind.REEVALUATE,
-                reason="evaluation settings changed; the trained model is evaluated again, no retraining",
-                changes=changes,
-                **base,
-                **context,
+            reason = (
+                "evaluation settings changed; the trained model is evaluated again, no retraining"
             )
+            return act(ActionKind.REEVALUATE, reason, "evaluation", "promotion")
         if current.phase in TRAINING_IN_FLIGHT:
-            return Action(
-                kind=ActionKind.NOOP,
-                reason="evaluation settings changed; they apply when training finishes",
-                changes=changes,
-                **base,
-                **context,
-            )
-    elif promotion_changed and current.phase in {
-        Phase.AWAITING_REVIEW,
-        Phase.PROMOTED,
-        Phase.DECLINED,
-    }:
-        return Action(
-            kind=ActionKind.PROMOTE,
-            reason="promotion settings changed; promotion is decided again, no retraining",
-            changes=_changes(current, desired, "promotion"),
-            **base,
-            **context,
-        )
-    elif promotion_changed:
-        return Action(
-            kind=ActionKind.NOOP,
-            reason=f"promotion settings changed; {_status(current)}",
-            changes=_changes(current, desired, "promotion"),
-            **base,
-            **context,
-        )
-    return Action(kind=ActionKind.NOOP, reason=_status(current), **base, **context)
+            reason = "evaluation settings changed; they apply when training finishes"
+            return act(ActionKind.NOOP, reason, "evaluation", "promotion")
+    elif current.promotion_digest != desired.promotion_digest:
+        if current.phase in PROMOTION_DECIDED:
+            reason = "promotion settings changed; promotion is decided again, no retraining"
+            return act(ActionKind.PROMOTE, reason, "promotion")
+        return act(ActionKind.NOOP, f"promotion settings changed; {_status(current)}", "promotion")
+    return act(ActionKind.NOOP, _status(current))
 
 
 def _status(record: RevisionRecord) -> str:
@@ -176,7 +158,9 @@ def _status(record: RevisionRecord) -> str:
         detail = f": {record.error}" if record.error else ""
         return f"training failed{detail}; change the spec to try again"
     if phase is Phase.EVAL_FAILED:
-        return "below thresholds; change the spec, or force promotion with `trainer promote --force`"
+        return (
+            "below thresholds; change the spec, or force promotion with `trainer promote --force`"
+        )
     if phase is Phase.DECLINED:
         return "promotion pull request was closed unmerged"
     if phase is Phase.CANCELLED:
@@ -194,11 +178,12 @@ def plan(desired: Mapping[str, DesiredSpec], state: StateDocument) -> Plan:
         if name in desired:
             actions.append(_plan_spec(desired[name], current, known))
         elif current is not None and current.phase in TRAINING_IN_FLIGHT:
+            job = current.provider.job_id or "(being created)"
             actions.append(
                 Action(
                     name=name,
                     kind=ActionKind.CANCEL,
-                    reason=f"spec removed; its running job {current.provider.job_id or '(being created)'} is cancelled",
+                    reason=f"spec removed; its running job {job} is cancelled",
                     previous_revision=current.revision,
                     phase=current.phase,
                     job_id=current.provider.job_id,

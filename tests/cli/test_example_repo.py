@@ -21,7 +21,9 @@ def test_example_repository_validates(run: Callable[..., Result]) -> None:
 
 
 def test_example_plan_creates_both_specs(tmp_path: Path, run: Callable[..., Result]) -> None:
-    result = run("--repo", ROOT, "--state", f"file:{tmp_path / 'state.json'}", "plan", "--format", "json")
+    result = run(
+        "--repo", ROOT, "--state", f"file:{tmp_path / 'state.json'}", "plan", "--format", "json"
+    )
     assert result.code == 0
     body = json.loads(result.out)
     assert [(a["name"], a["action"]) for a in body["actions"]] == [

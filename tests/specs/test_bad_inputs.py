@@ -41,5 +41,7 @@ def test_bad_registry_file_reports_exact_errors(
 
 
 def test_every_case_has_an_expected_file() -> None:
-    missing = [c.name for c in [*JOB_CASES, *REGISTRY_CASES] if not c.with_suffix(".expected").exists()]
+    missing = [
+        c.name for c in [*JOB_CASES, *REGISTRY_CASES] if not c.with_suffix(".expected").exists()
+    ]
     assert missing == []

@@ -9,7 +9,9 @@ from tests.conftest import Result
 from tests.helpers import job, make_repo, write_yaml
 
 
-def test_oversized_yaml_is_refused_without_parsing(tmp_path: Path, run: Callable[..., Result]) -> None:
+def test_oversized_yaml_is_refused_without_parsing(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
     big = root / "specs/jobs/huge.yaml"
     big.write_text("name: huge\n" + "# padding\n" * 120_000)
@@ -19,12 +21,16 @@ def test_oversized_yaml_is_refused_without_parsing(tmp_path: Path, run: Callable
     assert "limited to 1,048,576 bytes" in result.out
 
 
-def test_symlinked_dataset_pointing_outside_is_refused(tmp_path: Path, run: Callable[..., Result]) -> None:
+def test_symlinked_dataset_pointing_outside_is_refused(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
     outside = tmp_path / "secret.jsonl"
     outside.write_text("{}\n")
     (root / "specs/datasets/link.jsonl").symlink_to(outside)
-    write_yaml(root / "specs/jobs/linked.yaml", job("linked", datasetUri="specs/datasets/link.jsonl"))
+    write_yaml(
+        root / "specs/jobs/linked.yaml", job("linked", datasetUri="specs/datasets/link.jsonl")
+    )
     result = run("--repo", root, "validate")
     assert result.code == 2
     assert result.out == (
@@ -36,7 +42,9 @@ def test_symlinked_dataset_pointing_outside_is_refused(tmp_path: Path, run: Call
 def test_symlink_inside_repository_is_fine(tmp_path: Path, run: Callable[..., Result]) -> None:
     root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
     (root / "specs/datasets/alias.jsonl").symlink_to(root / "specs/datasets/train.jsonl")
-    write_yaml(root / "specs/jobs/linked.yaml", job("linked", datasetUri="specs/datasets/alias.jsonl"))
+    write_yaml(
+        root / "specs/jobs/linked.yaml", job("linked", datasetUri="specs/datasets/alias.jsonl")
+    )
     assert run("--repo", root, "validate").code == 0
 
 
@@ -47,7 +55,9 @@ def test_all_errors_of_all_files_in_one_run(tmp_path: Path, run: Callable[..., R
     result = run("--repo", root, "validate")
     assert result.code == 2
     lines = result.out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["specs/jobs/one.yaml"] * 5 + ["specs/jobs/two.yaml"]
+    assert [line.split(":")[0] for line in lines] == ["specs/jobs/one.yaml"] * 5 + [
+        "specs/jobs/two.yaml"
+    ]
     assert "5 errors" not in result.out
     assert result.err.strip() == "6 errors in 2 files"
 
@@ -61,7 +71,9 @@ def test_paths_limit_the_report_to_those_files(tmp_path: Path, run: Callable[...
     assert result.out.startswith("specs/jobs/bad.yaml:1:1: missing required field")
 
 
-def test_same_spec_name_in_yaml_and_yml_is_an_error(tmp_path: Path, run: Callable[..., Result]) -> None:
+def test_same_spec_name_in_yaml_and_yml_is_an_error(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     root = make_repo(tmp_path / "repo", jobs=("twin",), git_init=False)
     body = job("twin")
     body["promotion"]["alias"] = "canary"
@@ -77,7 +89,10 @@ def test_two_specs_on_one_alias_conflict(tmp_path: Path, run: Callable[..., Resu
     write_yaml(root / "specs/jobs/second.yaml", job("second"))
     result = run("--repo", root, "validate")
     assert result.code == 2
-    assert "promotion.alias: tutor:production is already promoted by specs/jobs/first.yaml" in result.out
+    assert (
+        "promotion.alias: tutor:production is already promoted by specs/jobs/first.yaml"
+        in result.out
+    )
 
 
 def test_new_model_claimed_by_two_scopes(tmp_path: Path, run: Callable[..., Result]) -> None:
@@ -88,10 +103,14 @@ def test_new_model_claimed_by_two_scopes(tmp_path: Path, run: Callable[..., Resu
     write_yaml(root / "specs/jobs/a.yaml", a)
     write_yaml(root / "specs/jobs/b.yaml", b)
     result = run("--repo", root, "validate")
-    assert "new model 'fresh' is also claimed by specs/jobs/a.yaml for scope 'tenant_a'" in result.out
+    assert (
+        "new model 'fresh' is also claimed by specs/jobs/a.yaml for scope 'tenant_a'" in result.out
+    )
 
 
-def test_remote_uris_are_accepted_without_network(tmp_path: Path, run: Callable[..., Result]) -> None:
+def test_remote_uris_are_accepted_without_network(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
     write_yaml(
         root / "specs/jobs/remote.yaml",

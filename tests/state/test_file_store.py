@@ -55,7 +55,7 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) ->
                 import sys
                 from pathlib import Path
                 from trainer.state.file_store import FileStateStore
-                with FileStateStore(Path({str(tmp_path / 'state.json')!r})).lock():
+                with FileStateStore(Path({str(tmp_path / "state.json")!r})).lock():
                     print("locked", flush=True)
                     sys.stdin.readline()
                 """
@@ -65,7 +65,8 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) ->
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout is not None
+    assert holder.stdin is not None
     assert holder.stdout.readline().strip() == "locked"
     try:
         with pytest.raises(StateLocked, match=rf"locked by trainer pid {holder.pid}"), store.lock():
@@ -86,7 +87,7 @@ def test_racing_writers_lose_nothing(tmp_path: Path) -> None:
         from trainer.state.document import SpecRecord
         from trainer.state.file_store import FileStateStore
         from trainer.state.store import update
-        store = FileStateStore(Path({str(tmp_path / 'state.json')!r}))
+        store = FileStateStore(Path({str(tmp_path / "state.json")!r}))
         for i in range(20):
             name = f"{{sys.argv[1]}}-{{i}}"
             update(store, lambda d: d.specs.__setitem__(name, SpecRecord()), "add", attempts=50)

@@ -69,7 +69,8 @@ def test_racing_processes_on_two_clones_lose_nothing(clones: tuple[Path, Path, P
         store = GitStateStore(Path(sys.argv[1]), "trainer-state")
         for i in range(6):
             name = f"{sys.argv[2]}-{i}"
-            update(store, lambda d: d.specs.__setitem__(name, SpecRecord()), f"add {name}", attempts=20)
+            add = lambda d: d.specs.__setitem__(name, SpecRecord())
+            update(store, add, f"add {name}", attempts=20)
         """
     )
     writers = [

@@ -67,12 +67,10 @@ cli.add_command(plan)
 
 def _crash_report() -> Path:
     """Write the traceback of an unexpected error where a user can attach it to a bug."""
-    handle = tempfile.NamedTemporaryFile(
-        "w", prefix="trainer-crash-", suffix=".log", delete=False, encoding="utf-8"
-    )
-    with handle:
+    fd, name = tempfile.mkstemp(prefix="trainer-crash-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as handle:
         handle.write(scrub(traceback.format_exc()))
-    return Path(handle.name)
+    return Path(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

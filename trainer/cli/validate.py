@@ -36,7 +36,8 @@ def validate(settings: Settings, paths: tuple[Path, ...]) -> int:
     found = [
         d
         for d in ws.diagnostics
-        if not selected or any(d.path == s or d.path.startswith(s.rstrip("/") + "/") or s == "." for s in selected)
+        if not selected
+        or any(d.path == s or d.path.startswith(s.rstrip("/") + "/") or s == "." for s in selected)
     ]
     if found:
         click.echo(render(found))

@@ -49,7 +49,11 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         symbol, fg = SYMBOLS[action.kind]
         head = f"{symbol:>3} {action.kind.value:<11} {action.name:<{width}}"
         revision = _short(action.revision or action.previous_revision)
-        if action.previous_revision and action.revision and action.previous_revision != action.revision:
+        if (
+            action.previous_revision
+            and action.revision
+            and action.previous_revision != action.revision
+        ):
             revision = f"{_short(action.previous_revision)} -> {_short(action.revision)}"
         line = f"{head}  {revision}".rstrip()
         lines.append(click.style(line, fg=fg, bold=fg is not None) if color else line)

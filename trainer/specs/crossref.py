@@ -143,11 +143,11 @@ def _check_registry(registry_file: RegistryFile, out: list[Diagnostic]) -> None:
                 )
             )
     for i, entry in enumerate(model.history):
-        for label, number in (("from", entry.from_version), ("to", entry.to)):
-            if number is not None and number not in seen:
+        for label, ref in (("from", entry.from_version), ("to", entry.to)):
+            if ref is not None and ref not in seen:
                 out.append(
                     doc.diagnostic(
                         ("history", i, label),
-                        f"history[{i}].{label}: version {number} does not exist in versions",
+                        f"history[{i}].{label}: version {ref} does not exist in versions",
                     )
                 )

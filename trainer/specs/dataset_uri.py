@@ -67,10 +67,7 @@ def _repo_path(uri: str, repo_root: Path) -> DatasetRef:
     except OSError as exc:
         raise DatasetUriError(f"{uri!r} cannot be resolved: {exc.strerror}") from None
     if not resolved.exists():
-        raise DatasetUriError(
-            f"{uri!r} does not exist (paths are relative to the repository root)"
-        )
+        raise DatasetUriError(f"{uri!r} does not exist (paths are relative to the repository root)")
     if not resolved.is_file():
         raise DatasetUriError(f"{uri!r} is not a regular file")
     return DatasetRef("repo", uri, resolved.relative_to(root).as_posix())
-

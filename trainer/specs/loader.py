@@ -92,7 +92,9 @@ def _load_model(
     if name != stem:
         out.append(
             doc.diagnostic(
-                ("name",), f"name {name!r} must equal the file name; rename the file to {name}{file.suffix} or set name: {stem}"
+                ("name",),
+                f"name {name!r} must equal the file name; rename the file to "
+                f"{name}{file.suffix} or set name: {stem}",
             )
         )
         return None

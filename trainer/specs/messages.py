@@ -19,8 +19,7 @@ PATTERN_HELP = {
         "or digit, at most 80 characters"
     ),
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$": (
-        "letters, digits, '_', '.' and '-', starting with a letter or digit, "
-        "at most 63 characters"
+        "letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters"
     ),
     r"^[a-z][a-z0-9_-]{0,39}$": (
         "a lowercase letter, then lowercase letters, digits, '_' and '-', at most 40 characters"

@@ -49,13 +49,19 @@ def _auto_or_number(
             return "auto"
         ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
         if isinstance(value, bool) or not ok_type:
-            raise PydanticCustomError("auto_or_number", "must be {expected} (got {got})",
-                                      {"expected": expected, "got": repr(value)})
+            raise PydanticCustomError(
+                "auto_or_number",
+                "must be {expected} (got {got})",
+                {"expected": expected, "got": repr(value)},
+            )
         too_low = value <= low if low_exclusive else value < low
         if too_low or value > high:
-            raise PydanticCustomError("auto_or_number", "must be {expected} (got {got})",
-                                      {"expected": expected, "got": repr(value)})
-        return value
+            raise PydanticCustomError(
+                "auto_or_number",
+                "must be {expected} (got {got})",
+                {"expected": expected, "got": repr(value)},
+            )
+        return value  # type: ignore[no-any-return]
 
     return PlainValidator(check, json_schema_input_type=int | float | str)
 

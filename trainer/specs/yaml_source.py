@@ -88,10 +88,10 @@ class _Builder:
                 return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
             finally:
                 self._active.discard(id(node))
-        return self.loader.construct_object(node)  # type: ignore[no-untyped-call]
+        return self.loader.construct_object(node)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # type: ignore[no-untyped-call]
+        self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -101,7 +101,7 @@ class _Builder:
                     Diagnostic(self.doc.path, line, col, "a key must be a plain string")
                 )
                 continue
-            key = self.loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 self.problems.append(
                     Diagnostic(

@@ -63,7 +63,9 @@ class RevisionRecord(StateModel):
     def move(self, target: Phase, reason: str, at: datetime | None = None) -> None:
         """Change phase, keeping the transition in the history; refuses impossible moves."""
         if not can_move(self.phase, target):
-            raise ValueError(f"cannot move revision {self.revision[:12]} from {self.phase} to {target}")
+            raise ValueError(
+                f"cannot move revision {self.revision[:12]} from {self.phase} to {target}"
+            )
         when = at or utcnow()
         self.history.append(Transition(at=when, from_phase=self.phase, to=target, reason=reason))
         self.phase = target

@@ -46,11 +46,15 @@ class GitStateStore:
         try:
             self.repo = git.Repo(repo_root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise UsageError(f"--state git:{branch} needs a git repository at {repo_root}") from None
+            raise UsageError(
+                f"--state git:{branch} needs a git repository at {repo_root}"
+            ) from None
         try:
             self.repo.git.check_ref_format("--branch", branch)
         except git.GitCommandError:
-            raise UsageError(f"--state git:{branch}: {branch!r} is not a valid branch name") from None
+            raise UsageError(
+                f"--state git:{branch}: {branch!r} is not a valid branch name"
+            ) from None
         if REMOTE not in [r.name for r in self.repo.remotes]:
             raise UsageError(
                 f"--state git:{branch} keeps state on a branch of the remote {REMOTE!r}, "
@@ -129,9 +133,7 @@ def bot_identity(repo: git.Repo) -> git.Actor:
     """Who commits: GIT_AUTHOR_* or the git config user, else a documented bot identity."""
     reader = repo.config_reader()
     name = os.environ.get("GIT_AUTHOR_NAME") or str(reader.get_value("user", "name", default=""))
-    email = os.environ.get("GIT_AUTHOR_EMAIL") or str(
-        reader.get_value("user", "email", default="")
-    )
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or str(reader.get_value("user", "email", default=""))
     if name and email:
         return git.Actor(name, email)
     return git.Actor(DEFAULT_BOT_NAME, DEFAULT_BOT_EMAIL)

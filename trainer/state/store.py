@@ -79,5 +79,3 @@ def open_store(url: str, repo_root: Path) -> StateStore:
         f"--state {url!r}: expected file:PATH (e.g. file:.trainer/state.json) or "
         "git:BRANCH (e.g. git:trainer-state)"
     )
-
-
