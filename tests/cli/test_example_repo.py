@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,3 +46,14 @@ def test_console_script_reports_usage_errors_with_exit_2(tmp_path: Path) -> None
     assert done.returncode == 2
     assert "Invalid value for '--format'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_secrets_never_reach_error_messages(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = "sk-test-planted-secret-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", planted)
+    result = run("--repo", ROOT, "--state", f"vault:{planted}", "plan")
+    assert result.code == 2
+    assert planted not in result.out + result.err
+    assert "[OPENAI_API_KEY redacted]" in result.err

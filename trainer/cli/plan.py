@@ -30,10 +30,11 @@ def plan(settings: Settings, output_format: str) -> int:
 
     Pure: reads specs, suites and state; calls no provider and changes nothing.
     """
+    store = settings.store()
     ws = load_workspace(settings.repo)
     if not ws.ok:
         raise SpecError(ws.diagnostics)
-    snapshot = settings.store().load()
+    snapshot = store.load()
     result = make_plan(desired_state(ws), snapshot.document)
     if output_format == "json":
         click.echo(render_json(result), nl=False)

@@ -22,6 +22,10 @@ def _selected(paths: tuple[Path, ...], root: Path) -> list[str]:
     return selected
 
 
+def _covers(selected: list[str], path: str) -> bool:
+    return any(s in (".", path) or path.startswith(s.rstrip("/") + "/") for s in selected)
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @pass_settings
