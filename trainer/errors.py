@@ -36,7 +36,7 @@ class SpecError(TrainerError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = list(diagnostics)
-        count = len(self.diagnostics)
+        count = sum(1 for d in self.diagnostics if d.is_error)
         super().__init__(f"{count} error{'s' if count != 1 else ''} in specs")
 
 

@@ -7,10 +7,11 @@ what `trainer reconcile` will do, and tests need no fixtures beyond data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from trainer.datasets.cost import CostEstimate
 from trainer.phases import ENDED, TRAINED, TRAINING_IN_FLIGHT, Phase
 from trainer.state.document import RevisionRecord, StateDocument
 
@@ -28,6 +29,9 @@ class ActionKind(StrEnum):
     NOOP = "no-op"
 
 
+STARTS_TRAINING = frozenset({ActionKind.CREATE, ActionKind.REPLACE})
+
+
 @dataclass(frozen=True)
 class DesiredSpec:
     """What one spec asks for, reduced to digests and flattened fields."""
@@ -39,6 +43,8 @@ class DesiredSpec:
     fields: Mapping[str, Mapping[str, Any]]
     """Flattened fields per group ("training", "evaluation", "promotion")."""
     scope: str = ""
+    estimate: CostEstimate | None = None
+    budget_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,10 @@ class Action:
     """The phase of the revision the state holds for this spec, if any."""
     job_id: str | None = None
     changes: tuple[FieldChange, ...] = ()
+    estimate: CostEstimate | None = None
+    """For actions that start training: what it is expected to cost."""
+    blocked: str | None = None
+    """Why reconcile will not carry out this action (a budget it would exceed)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,18 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(a.kind is not ActionKind.NOOP for a in self.actions)
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for a in self.actions if a.blocked)
+
+    def total_cost(self) -> tuple[float, bool]:
+        """Estimated cost of the training this plan starts, and whether it is complete."""
+        starting = [a for a in self.actions if a.kind in STARTS_TRAINING and not a.blocked]
+        known = [
+            a.estimate.cost_usd for a in starting if a.estimate and a.estimate.cost_usd is not None
+        ]
+        return round(sum(known), 4), len(known) == len(starting)
 
 
 def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
@@ -141,6 +163,28 @@ def _plan_spec(desired: DesiredSpec, current: RevisionRecord | None, known: set[
     return act(ActionKind.NOOP, _status(current))
 
 
+def _with_budget(action: Action, desired: DesiredSpec) -> Action:
+    """Attach the cost of new training, and block it when it would break the budget."""
+    if action.kind not in STARTS_TRAINING:
+        return action
+    cost = desired.estimate.cost_usd if desired.estimate else None
+    blocked = None
+    if desired.budget_usd is not None and desired.estimate is not None:
+        if desired.estimate.billed_tokens is None:
+            blocked = None  # remote data: reconcile checks the budget once it has the data
+        elif cost is None:
+            blocked = (
+                f"policy.budget_usd is {desired.budget_usd:g} but the cost is unknown "
+                "(no price for the base model; add it to specs/pricing.yaml)"
+            )
+        elif cost > desired.budget_usd:
+            blocked = (
+                f"estimated ${cost:,.2f} exceeds policy.budget_usd ${desired.budget_usd:,.2f}; "
+                "raise the budget or reduce tokens or epochs"
+            )
+    return replace(action, estimate=desired.estimate, blocked=blocked)
+
+
 def _status(record: RevisionRecord) -> str:
     job = record.provider.job_id
     phase = record.phase
@@ -176,7 +220,7 @@ def plan(desired: Mapping[str, DesiredSpec], state: StateDocument) -> Plan:
         current = record.current_record() if record else None
         known = set(record.revisions) if record else set()
         if name in desired:
-            actions.append(_plan_spec(desired[name], current, known))
+            actions.append(_with_budget(_plan_spec(desired[name], current, known), desired[name]))
         elif current is not None and current.phase in TRAINING_IN_FLIGHT:
             job = current.provider.job_id or "(being created)"
             actions.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trainer.datasets.cost import CostEstimate
 from trainer.digests import FileDigests, sha256_of
 from trainer.planner import DesiredSpec
 from trainer.specs.dataset_uri import DatasetRef
@@ -36,7 +37,12 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def describe(job: JobSpec, digests: FileDigests, suite_paths: list[str]) -> DesiredSpec:
+def describe(
+    job: JobSpec,
+    digests: FileDigests,
+    suite_paths: list[str],
+    estimate: CostEstimate | None = None,
+) -> DesiredSpec:
     spec = job.spec
     training_exact: dict[str, Any] = {}
     training_shown: dict[str, Any] = {}
@@ -75,9 +81,19 @@ def describe(job: JobSpec, digests: FileDigests, suite_paths: list[str]) -> Desi
         promotion_digest=sha256_of(promotion),
         fields={"training": training_shown, "evaluation": evaluation_shown, "promotion": promotion},
         scope=spec.policy.scope,
+        estimate=estimate,
+        budget_usd=spec.policy.budget_usd,
     )
 
 
-def desired_state(ws: Workspace) -> dict[str, DesiredSpec]:
-    digests = FileDigests(ws.root)
-    return {name: describe(job, digests, ws.suites) for name, job in ws.jobs.items()}
+def desired_state(
+    ws: Workspace,
+    digests: FileDigests | None = None,
+    estimates: Mapping[str, CostEstimate] | None = None,
+) -> dict[str, DesiredSpec]:
+    digests = digests or FileDigests(ws.root)
+    estimates = estimates or {}
+    return {
+        name: describe(job, digests, ws.suites, estimates.get(name))
+        for name, job in ws.jobs.items()
+    }

@@ -18,8 +18,25 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_example_repository_validates(run: Callable[..., Result]) -> None:
     result = run("--repo", ROOT, "validate")
     assert result.out == ""
-    assert result.err.startswith("OK: 2 job specs, 1 registry model valid")
+    assert result.err.splitlines()[-1] == "OK: 2 job specs, 1 registry model, 4 datasets valid"
     assert result.code == 0
+    table = result.err.splitlines()[1:5]
+    assert [row.split()[:2] for row in table] == [
+        ["specs/datasets/math-socratic.jsonl", "72"],
+        ["specs/datasets/math-socratic-val.jsonl", "16"],
+        ["specs/datasets/reading-comprehension.jsonl", "70"],
+        ["specs/datasets/reading-comprehension-val.jsonl", "15"],
+    ]
+
+
+def test_example_plan_shows_costs_and_total(tmp_path: Path, run: Callable[..., Result]) -> None:
+    result = run("--repo", ROOT, "--state", f"file:{tmp_path / 'state.json'}", "plan")
+    assert result.code == 0
+    costs = [line.strip() for line in result.out.splitlines() if line.strip().startswith("cost:")]
+    assert len(costs) == 2
+    assert all("billed" in c and "$" in c for c in costs)
+    assert "~" in costs[0], "gpt-4o-mini tokens are estimates and must say so"
+    assert result.out.splitlines()[-1].startswith("Estimated training cost of this plan: ~$")
 
 
 def test_example_plan_creates_both_specs(tmp_path: Path, run: Callable[..., Result]) -> None:

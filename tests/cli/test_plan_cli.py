@@ -84,7 +84,8 @@ def test_plan_changes_nothing(scenario: Path, run: Callable[..., Result]) -> Non
     before = state.read_bytes()
     assert run("--repo", scenario, "plan").code == 0
     assert state.read_bytes() == before
-    assert sorted(p.name for p in state.parent.iterdir()) == ["state.json", "state.json.write-lock"]
+    written = sorted(p.name for p in state.parent.iterdir())
+    assert written == ["cache", "state.json", "state.json.write-lock"], "only the dataset cache"
 
 
 def test_plan_refuses_invalid_specs_with_exit_2(scenario: Path, run: Callable[..., Result]) -> None:

@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("Aborted.", err=True)
         return EXIT_FAILED
     except SpecError as exc:
-        click.echo(render(exc.diagnostics), err=True)
+        click.echo(render(d for d in exc.diagnostics if d.is_error), err=True)
         click.echo(f"error: {exc}; nothing was changed", err=True)
         return exc.exit_code
     except TrainerError as exc:

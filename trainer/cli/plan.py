@@ -11,8 +11,8 @@ from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_OK, SpecError
 from trainer.planner import plan as make_plan
 from trainer.render.plan import render_json, render_markdown, render_text
+from trainer.repository import check_repository
 from trainer.revision import desired_state
-from trainer.specs.loader import load_workspace
 
 
 @click.command("plan")
@@ -31,11 +31,14 @@ def plan(settings: Settings, output_format: str) -> int:
     Pure: reads specs, suites and state; calls no provider and changes nothing.
     """
     store = settings.store()
-    ws = load_workspace(settings.repo)
-    if not ws.ok:
-        raise SpecError(ws.diagnostics)
+    check = check_repository(settings.repo)
+    if not check.ok:
+        raise SpecError(check.diagnostics)
+    for warning in check.diagnostics:
+        click.echo(str(warning), err=True)
     snapshot = store.load()
-    result = make_plan(desired_state(ws), snapshot.document)
+    desired = desired_state(check.ws, check.digests, check.estimates)
+    result = make_plan(desired, snapshot.document)
     if output_format == "json":
         click.echo(render_json(result), nl=False)
     elif output_format == "markdown":

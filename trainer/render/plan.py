@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from trainer.datasets.cost import usd
 from trainer.planner import Action, ActionKind, Plan
 from trainer.render.markdown import environment, show_value
 
@@ -33,7 +34,16 @@ SUMMARY_WORDS = (
 
 def summary_line(plan: Plan) -> str:
     parts = [f"{plan.count(kind)} {words}" for kind, words in SUMMARY_WORDS]
-    return "Plan: " + ", ".join(parts) + "."
+    blocked = f" {plan.blocked} blocked." if plan.blocked else ""
+    return "Plan: " + ", ".join(parts) + "." + blocked
+
+
+def cost_line(plan: Plan) -> str:
+    total, complete = plan.total_cost()
+    approx = any(a.estimate and not a.estimate.exact for a in plan.actions if a.estimate)
+    sign = "~" if approx else ""
+    more = " plus training whose cost is not known yet" if not complete else ""
+    return f"Estimated training cost of this plan: {sign}{usd(total)}{more}."
 
 
 def _short(revision: str | None) -> str:
@@ -58,12 +68,18 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         line = f"{head}  {revision}".rstrip()
         lines.append(click.style(line, fg=fg, bold=fg is not None) if color else line)
         lines.append(f"      {action.reason}")
+        if action.estimate is not None:
+            lines.append(f"      cost: {action.estimate.summary()}")
+        if action.blocked:
+            blocked = f"      BLOCKED: {action.blocked}"
+            lines.append(click.style(blocked, fg="red", bold=True) if color else blocked)
         for change in action.changes:
             lines.append(
                 f"      {change.field}: {show_value(change.before)} -> {show_value(change.after)}"
             )
     lines.append("")
     lines.append(summary_line(plan))
+    lines.append(cost_line(plan))
     return "\n".join(lines) + "\n"
 
 
@@ -72,6 +88,7 @@ def render_markdown(plan: Plan) -> str:
     return template.render(
         plan=plan,
         summary=[(plan.count(kind), words) for kind, words in SUMMARY_WORDS],
+        cost_line=cost_line(plan),
         symbols={kind: symbol for kind, (symbol, _) in SYMBOLS.items()},
         short=_short,
     )
@@ -89,6 +106,23 @@ def _action_json(action: Action) -> dict[str, Any]:
         "changes": [
             {"field": c.field, "before": c.before, "after": c.after} for c in action.changes
         ],
+        "estimate": _estimate_json(action),
+        "blocked": action.blocked,
+    }
+
+
+def _estimate_json(action: Action) -> dict[str, Any] | None:
+    e = action.estimate
+    if e is None:
+        return None
+    return {
+        "tokens_per_epoch": e.tokens_per_epoch,
+        "epochs": e.epochs,
+        "epochs_auto": e.epochs_auto,
+        "billed_tokens": e.billed_tokens,
+        "cost_usd": e.cost_usd,
+        "exact": e.exact,
+        "note": e.note,
     }
 
 
@@ -97,6 +131,9 @@ def render_json(plan: Plan) -> str:
         "format_version": PLAN_FORMAT_VERSION,
         "summary": {kind.value: plan.count(kind) for kind, _ in SUMMARY_WORDS},
         "has_changes": plan.has_changes,
+        "blocked": plan.blocked,
+        "estimated_cost_usd": plan.total_cost()[0],
+        "estimated_cost_complete": plan.total_cost()[1],
         "actions": [_action_json(a) for a in plan.actions],
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

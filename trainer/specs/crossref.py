@@ -18,6 +18,7 @@ def check_workspace(ws: Workspace) -> None:
         _check_datasets(ws, job, out)
         _check_method(job, out)
         _check_tests(job, out)
+        _check_license(ws, job, out)
     _check_promotions(ws, out)
     for registry_file in ws.registry.values():
         _check_registry(registry_file, out)
@@ -80,6 +81,19 @@ def _check_tests(job: JobSpec, out: list[Diagnostic]) -> None:
                     key=True,
                 )
             )
+
+
+def _check_license(ws: Workspace, job: JobSpec, out: list[Diagnostic]) -> None:
+    scope, license_ = job.spec.policy.scope, job.spec.datasheet.license
+    allowed = ws.policy.allowed_licenses(scope)
+    if allowed is not None and license_ not in allowed:
+        out.append(
+            job.doc.diagnostic(
+                ("datasheet", "license"),
+                f"datasheet.license: {license_!r} is not allowed for scope {scope!r} "
+                f"(allowed: {', '.join(allowed) or 'none'}; see specs/policy.yaml)",
+            )
+        )
 
 
 def _check_promotions(ws: Workspace, out: list[Diagnostic]) -> None:

@@ -12,6 +12,7 @@ from trainer.diagnostics import Diagnostic
 from trainer.specs.dataset_uri import DatasetRef
 from trainer.specs.messages import validation_diagnostics
 from trainer.specs.models import RegistryModel, TrainingJob
+from trainer.specs.policy_file import POLICY_FILE, RepositoryPolicy
 from trainer.specs.yaml_source import YamlDocument, YamlLoadError, load_yaml_mapping
 
 JOBS_DIR = "specs/jobs"
@@ -55,12 +56,13 @@ class Workspace:
     registry: dict[str, RegistryFile] = field(default_factory=dict)
     suites: list[str] = field(default_factory=list)
     """Repo-relative paths of harness suite files."""
+    policy: RepositoryPolicy = field(default_factory=RepositoryPolicy)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_read: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.diagnostics
+        return not any(d.is_error for d in self.diagnostics)
 
 
 def yaml_files(root: Path, folder: str) -> list[Path]:
@@ -137,6 +139,11 @@ def load_workspace(root: Path) -> Workspace:
             )
             continue
         ws.registry[model.name] = RegistryFile(model, doc)
+    policy_file = root / POLICY_FILE
+    if policy_file.is_file():
+        loaded_policy = _load_model(policy_file, root, RepositoryPolicy, ws.diagnostics)
+        if loaded_policy is not None:
+            ws.policy = loaded_policy[0]
     ws.suites = [p.relative_to(root).as_posix() for p in yaml_files(root, HARNESS_DIR)]
     check_workspace(ws)
     return ws

@@ -112,6 +112,8 @@ class Datasheet(SpecModel):
     source: NonEmpty
     license: NonEmpty
     redaction: Literal["pii_removed", "pseudonymized", "synthetic", "none"]
+    pii_allowlist: list[NonEmpty] = Field(default_factory=list)
+    """Exact strings the PII scan reports that are not personal data (a support address)."""
 
 
 class HarnessConfig(SpecModel):

@@ -6,10 +6,10 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from trainer.atomic import atomic_write
 from trainer.errors import StateConflict, StateError, StateLocked
 from trainer.state.document import StateDocument, parse_state
 from trainer.state.store import Snapshot
@@ -47,7 +47,7 @@ class FileStateStore:
                 raise StateConflict(f"{self.path} changed since it was read")
             document.serial += 1
             raw = document.to_json()
-            _atomic_write(self.path, raw)
+            atomic_write(self.path, raw)
         return Snapshot(document, hashlib.sha256(raw).hexdigest())
 
     @contextlib.contextmanager
@@ -75,23 +75,3 @@ def _flock(path: Path, *, blocking: bool) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename, fsync the directory."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -1,0 +1,1 @@
+"""Training data: streamed validation, token counts, PII scanning, pricing and cost."""

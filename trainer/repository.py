@@ -1,0 +1,146 @@
+"""Everything `validate` and `plan` know about a repository: specs, datasets, costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainer.datasets.cache import ReportCache, cache_key
+from trainer.datasets.cost import CostEstimate, estimate
+from trainer.datasets.pricing import DEFAULT_MAX_EXAMPLE_TOKENS, Pricing, load_pricing
+from trainer.datasets.report import DatasetReport
+from trainer.datasets.tokens import tokenizer_for
+from trainer.datasets.validator import DIGEST_BYTES, MIN_EXAMPLES, ScanConfig, scan_file
+from trainer.diagnostics import Diagnostic
+from trainer.digests import FileDigests
+from trainer.specs.loader import JobSpec, Workspace, load_workspace
+
+CACHE_DIR = ".trainer/cache/datasets"
+DEFAULT_ENCODING = "o200k_base"
+
+
+@dataclass
+class DatasetResult:
+    path: str
+    report: DatasetReport
+    digests: bytes
+
+
+@dataclass
+class RepositoryCheck:
+    ws: Workspace
+    pricing: Pricing
+    digests: FileDigests
+    datasets: dict[tuple[str, str], DatasetResult] = field(default_factory=dict)
+    """By (spec name, "training" | "validation"), for datasets in the repository."""
+    estimates: dict[str, CostEstimate] = field(default_factory=dict)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.ws.diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return self.ws.ok
+
+
+def scan_config(job: JobSpec, pricing: Pricing) -> ScanConfig:
+    price = pricing.price(job.spec.base_model)
+    sheet = job.spec.datasheet
+    return ScanConfig(
+        method=job.spec.method,
+        tokenizer=tokenizer_for(price.encoding if price else DEFAULT_ENCODING),
+        max_example_tokens=price.max_example_tokens if price else DEFAULT_MAX_EXAMPLE_TOKENS,
+        scan_pii=sheet.redaction == "pii_removed",
+        pii_allowlist=tuple(sheet.pii_allowlist),
+    )
+
+
+def _report_diagnostics(path: str, report: DatasetReport) -> list[Diagnostic]:
+    out = [Diagnostic(path, p.line, p.col, p.message, p.severity) for p in report.problems]
+    hidden = report.problems_total - len(report.problems)
+    if hidden > 0:
+        out.append(
+            Diagnostic(
+                path,
+                report.lines or 1,
+                1,
+                f"... and {hidden:,} more problem{'s' if hidden != 1 else ''} in this file "
+                f"(the first {len(report.problems)} are shown)",
+                "error" if report.has_errors else "warning",
+            )
+        )
+    return out
+
+
+def _overlap(training: DatasetResult, validation: DatasetResult) -> Diagnostic | None:
+    def chunks(data: bytes) -> set[bytes]:
+        return {data[i : i + DIGEST_BYTES] for i in range(0, len(data), DIGEST_BYTES)}
+
+    shared = chunks(training.digests) & chunks(validation.digests)
+    if not shared:
+        return None
+    return Diagnostic(
+        validation.path,
+        1,
+        1,
+        f"{len(shared)} example{'s' if len(shared) != 1 else ''} also appear in the training "
+        f"file {training.path}; validation metrics on them measure memory, not learning",
+        "warning",
+    )
+
+
+def _add_once(out: list[Diagnostic], diagnostic: Diagnostic) -> None:
+    if diagnostic not in out:
+        out.append(diagnostic)
+
+
+def _too_few(result: DatasetResult) -> Diagnostic | None:
+    examples = result.report.examples
+    if 0 < examples < MIN_EXAMPLES:
+        return Diagnostic(
+            result.path,
+            1,
+            1,
+            f"only {examples} valid example{'s' if examples != 1 else ''}; "
+            f"OpenAI requires at least {MIN_EXAMPLES} to train",
+        )
+    return None
+
+
+def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
+    """Load and check specs, then validate every dataset they use (each content once)."""
+    ws = load_workspace(root)
+    check = RepositoryCheck(ws, load_pricing(root, ws.diagnostics), FileDigests(root))
+    cache = ReportCache(root / CACHE_DIR if use_cache else None)
+    done: dict[str, DatasetResult] = {}
+    for name, job in ws.jobs.items():
+        config = scan_config(job, check.pricing)
+        for role, ref in job.datasets.items():
+            if ref.kind != "repo" or ref.path is None:
+                continue
+            blob = check.digests(ref.path)
+            key = cache_key(blob, config)
+            if key not in done:
+                cached = cache.get(key)
+                if cached is None:
+                    cached = scan_file(root / ref.path, blob, config)
+                    cache.put(key, *cached)
+                done[key] = DatasetResult(ref.path, *cached)
+                ws.diagnostics.extend(_report_diagnostics(ref.path, done[key].report))
+            check.datasets[(name, role)] = done[key]
+        training = check.datasets.get((name, "training"))
+        validation = check.datasets.get((name, "validation"))
+        if training and (few := _too_few(training)):
+            _add_once(ws.diagnostics, few)
+        overlap = (
+            _overlap(training, validation)
+            if training and validation and training.path != validation.path
+            else None
+        )
+        if overlap:
+            _add_once(ws.diagnostics, overlap)
+        check.estimates[name] = estimate(
+            job.spec, training.report if training else None, check.pricing
+        )
+    return check
