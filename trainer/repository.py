@@ -113,7 +113,8 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
     ws = load_workspace(root)
     check = RepositoryCheck(ws, load_pricing(root, ws.diagnostics), FileDigests(root))
     cache = ReportCache(root / CACHE_DIR if use_cache else None)
-    done: dict[str, DatasetResult] = {}
+    scanned: dict[str, tuple[DatasetReport, bytes]] = {}
+    reported: set[tuple[str, str]] = set()
     for name, job in ws.jobs.items():
         config = scan_config(job, check.pricing)
         for role, ref in job.datasets.items():
@@ -121,14 +122,17 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
                 continue
             blob = check.digests(ref.path)
             key = cache_key(blob, config)
-            if key not in done:
-                cached = cache.get(key)
-                if cached is None:
-                    cached = scan_file(root / ref.path, blob, config)
-                    cache.put(key, *cached)
-                done[key] = DatasetResult(ref.path, *cached)
-                ws.diagnostics.extend(_report_diagnostics(ref.path, done[key].report))
-            check.datasets[(name, role)] = done[key]
+            if key not in scanned:
+                found = cache.get(key)
+                if found is None:
+                    found = scan_file(root / ref.path, blob, config)
+                    cache.put(key, *found)
+                scanned[key] = found
+            result = DatasetResult(ref.path, *scanned[key])
+            if (ref.path, key) not in reported:
+                reported.add((ref.path, key))
+                ws.diagnostics.extend(_report_diagnostics(ref.path, result.report))
+            check.datasets[(name, role)] = result
         training = check.datasets.get((name, "training"))
         validation = check.datasets.get((name, "validation"))
         if training and (few := _too_few(training)):

@@ -157,6 +157,14 @@ def check_chat(example: Any) -> list[Problem]:
     """A supervised fine-tuning example: {"messages": [...], "tools"?, ...}."""
     if not isinstance(example, dict):
         return [("data_type", f"each line must be a JSON object, not {type(example).__name__}")]
+    if "messages" not in example and {"prompt", "completion"} <= example.keys():
+        return [
+            (
+                "legacy_format",
+                'prompt/completion is the legacy format; chat models train on {"messages": '
+                '[{"role": "user", ...}, {"role": "assistant", ...}]}',
+            )
+        ]
     problems = _unknown(example, CHAT_KEYS, "", "message_unrecognized_key")
     messages = example.get("messages")
     problems += _messages(messages, "messages.")

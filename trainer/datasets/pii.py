@@ -13,15 +13,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+_START = r"(?<![\w.+])"
+_END = r"(?!\w|[.,]\d)"
+"""Numbers end at a word boundary; a full stop ends a sentence, not a number."""
 PHONE = re.compile(
-    r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w.])"
-    r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\d{2,4}){3,4}(?![\w.])"
+    rf"{_START}(?:\+\d{{1,3}}[\s.-]?)?(?:\(\d{{3}}\)\s?|\d{{3}}[\s.-])\d{{3}}[\s.-]\d{{4}}{_END}"
+    rf"|(?<![\w.])\+\d{{1,3}}(?:[\s.-]?\d{{2,4}}){{3,4}}{_END}"
 )
-CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
+CARD = re.compile(rf"(?<![\d.])(?:\d[ -]?){{12,18}}\d{_END}")
 SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 IPV4 = re.compile(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    r"(?![\d.])"
+    rf"{_END}"
 )
 STREET = re.compile(
     r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s+){1,3}"

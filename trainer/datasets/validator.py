@@ -164,12 +164,17 @@ def _percentile(sorted_values: list[int], fraction: float) -> int:
 
 
 def scan_file(
-    file: Path, blob: str, config: ScanConfig, *, workers: int | None = None
+    file: Path,
+    blob: str,
+    config: ScanConfig,
+    *,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM_BYTES,
 ) -> tuple[DatasetReport, bytes]:
     """Validate `file`; returns the report and the digests of its examples (for overlaps)."""
     size = file.stat().st_size
     parts = workers or os.cpu_count() or 1
-    if size < PARALLEL_FROM_BYTES or parts == 1:
+    if size < parallel_from or parts == 1:
         chunks = [_scan_range(str(file), 0, size, config)]
     else:
         with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:

@@ -67,12 +67,25 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _is_mapping(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_mapping(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_mapping(arg) for arg in typing.get_args(annotation))
+    return origin is dict
+
+
 def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     current: type[BaseModel] | None = root
+    mapping_key = False
     for part in loc:
         if current is None:
             return None
         if isinstance(part, int):
+            continue
+        if mapping_key:  # a key of a dict of models: the model stays the same
+            mapping_key = False
             continue
         field = next(
             (f for name, f in current.model_fields.items() if (f.alias or name) == part), None
@@ -80,6 +93,7 @@ def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
         if field is None:
             return None
         current = _submodel(field.annotation)
+        mapping_key = _is_mapping(field.annotation)
     return current
 
 
