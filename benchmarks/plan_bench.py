@@ -5,7 +5,9 @@ Usage: python benchmarks/plan_bench.py [--specs N] [--runs R] [--dataset-mb M]
 Builds a committed git repository in a temporary directory: N job specs over five
 shared datasets of M MB each, then runs the real `trainer plan` command R times as a
 new process (interpreter start-up included) and prints the median and worst wall time.
-Unchanged datasets are never read again: their blob ids come from git's index.
+Unchanged datasets are never read again: their blob ids come from git's index, and
+their validation reports from `.trainer/cache/datasets/`. The first, cold run (which
+validates each dataset once) is printed too.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="trainer-plan-bench-"))
     try:
         build(root, args.specs, args.dataset_mb)
-        time_plan(root)  # warm the page cache and git's index stat data
+        cold = time_plan(root)  # validates every dataset once, filling .trainer/cache
         times = [time_plan(root) for _ in range(args.runs)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -94,7 +96,8 @@ def main() -> None:
     print(
         f"plan: {args.specs} specs over 5 shared datasets of {args.dataset_mb:g} MB, "
         f"{args.runs} runs: median {median:.2f} s, worst {worst:.2f} s "
-        f"(target < 2 s) -> {'OK' if worst < 2 else 'SLOW'}"
+        f"(target < 2 s) -> {'OK' if worst < 2 else 'SLOW'}; "
+        f"first run with a cold dataset cache: {cold:.2f} s"
     )
 
 

@@ -99,8 +99,8 @@ def test_bad_pricing_file_is_a_validation_error(tmp_path: Path, run: Callable[..
     result = run("--repo", root, "validate")
     assert result.code == 2
     assert (
-        "specs/pricing.yaml:4:7: models.m.training_per_1m: unknown field 'training_per_1m' (did you mean 'training_per_1m_tokens'?)"
-        in result.out
+        "specs/pricing.yaml:4:7: models.m.training_per_1m: unknown field 'training_per_1m' "
+        "(did you mean 'training_per_1m_tokens'?)" in result.out
     )
 
 
@@ -112,8 +112,8 @@ def test_licence_outside_the_scope_policy_fails(tmp_path: Path, run: Callable[..
     result = run("--repo", root, "validate")
     assert result.code == 2
     assert (
-        "specs/jobs/alpha.yaml:22:12: datasheet.license: 'proprietary' is not allowed for scope 'tenant_a' "
-        "(allowed: CC-BY-4.0; see specs/policy.yaml)"
+        "specs/jobs/alpha.yaml:22:12: datasheet.license: 'proprietary' is not allowed for "
+        "scope 'tenant_a' (allowed: CC-BY-4.0; see specs/policy.yaml)"
     ) in result.out
 
 
