@@ -1,0 +1,8 @@
+"""An OpenAI-compatible emulator: the default backend of `trainer demo` and the test double.
+
+It speaks the files, fine-tuning, chat completions and models endpoints over real HTTP,
+moves jobs through their statuses over time, and serves fine-tuned models that really
+learned from their training file (by nearest-neighbour retrieval), so evaluations of a
+base and a fine-tuned model differ for a real reason. Every answer says it comes from
+the emulator.
+"""

@@ -1,0 +1,67 @@
+"""Run the emulator: in the foreground (`trainer emulator`) or in a background thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from trainer.emulator.app import build_app
+from trainer.emulator.state import EmulatorState
+
+
+@dataclass
+class RunningEmulator:
+    state: EmulatorState
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+
+def _config(state: EmulatorState, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        build_app(state),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+
+
+def serve(state: EmulatorState, host: str = "127.0.0.1", port: int = 8321) -> None:
+    """Serve until interrupted."""
+    uvicorn.Server(_config(state, host, port)).run()
+
+
+@contextmanager
+def background(
+    state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningEmulator]:
+    """An emulator on a free loopback port for the duration of the block."""
+    state = state or EmulatorState()
+    server = uvicorn.Server(_config(state, host, port))
+    ready = threading.Event()
+    original = server.startup
+
+    async def startup(sockets: object = None) -> None:
+        await original(sockets=sockets)  # type: ignore[arg-type]
+        ready.set()
+
+    server.startup = startup  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="trainer-emulator", daemon=True)
+    thread.start()
+    if not ready.wait(timeout=30) or not server.servers:
+        raise RuntimeError("the emulator did not start")
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningEmulator(state, host, bound)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
