@@ -12,8 +12,7 @@ $(BIN)/trainer: pyproject.toml
 	@touch $@
 
 demo: $(BIN)/trainer
-	$(BIN)/trainer validate
-	$(BIN)/trainer plan
+	$(BIN)/trainer demo
 
 test: lint typecheck unit
 

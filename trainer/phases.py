@@ -1,4 +1,8 @@
-"""The lifecycle of a spec revision (PRODUCT.md §3) and which moves are allowed."""
+"""The lifecycle of a spec revision (PRODUCT.md §3) and which moves are allowed.
+
+A revision that ended (failed, cancelled, superseded) may start again when its spec
+returns to it; a superseded one that had trained keeps its model and is evaluated again.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +43,9 @@ ENDED = frozenset(
 """Nothing more happens to the revision unless its spec changes."""
 
 ALLOWED: dict[Phase, frozenset[Phase]] = {
-    Phase.PENDING: frozenset({Phase.TRAINING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}),
+    Phase.PENDING: frozenset(
+        {Phase.TRAINING, Phase.EVALUATING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}
+    ),
     Phase.TRAINING: frozenset({Phase.EVALUATING, Phase.FAILED, Phase.CANCELLED, Phase.SUPERSEDED}),
     Phase.EVALUATING: frozenset({Phase.AWAITING_REVIEW, Phase.EVAL_FAILED, Phase.SUPERSEDED}),
     Phase.AWAITING_REVIEW: frozenset(
@@ -48,9 +54,9 @@ ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.EVAL_FAILED: frozenset({Phase.EVALUATING, Phase.AWAITING_REVIEW, Phase.SUPERSEDED}),
     Phase.DECLINED: frozenset({Phase.EVALUATING, Phase.AWAITING_REVIEW, Phase.SUPERSEDED}),
     Phase.PROMOTED: frozenset({Phase.EVALUATING, Phase.AWAITING_REVIEW, Phase.SUPERSEDED}),
-    Phase.FAILED: frozenset({Phase.SUPERSEDED}),
-    Phase.CANCELLED: frozenset({Phase.SUPERSEDED}),
-    Phase.SUPERSEDED: frozenset(),
+    Phase.FAILED: frozenset({Phase.SUPERSEDED, Phase.PENDING}),
+    Phase.CANCELLED: frozenset({Phase.SUPERSEDED, Phase.PENDING}),
+    Phase.SUPERSEDED: frozenset({Phase.PENDING, Phase.EVALUATING}),
 }
 
 

@@ -135,6 +135,13 @@ def _plan_spec(desired: DesiredSpec, current: RevisionRecord | None, known: set[
             changes=_changes(current, desired, *groups),
         )
 
+    if current.phase is Phase.PENDING and current.provider.job_id is None:
+        reason = (
+            "an earlier run stopped before its fine-tuning job was recorded; resuming "
+            "(a job it created is found by its tags and adopted, not created twice)"
+        )
+        if current.revision == desired.revision:
+            return act(ActionKind.CREATE, reason)
     if current.revision != desired.revision:
         old = f"revision {current.revision[:12]} ({current.phase})"
         if current.phase in TRAINING_IN_FLIGHT:

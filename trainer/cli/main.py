@@ -13,7 +13,11 @@ import click
 
 from trainer import __version__
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
+from trainer.cli.demo import demo
+from trainer.cli.emulator import emulator
 from trainer.cli.plan import plan
+from trainer.cli.reconcile import reconcile
+from trainer.cli.status import status
 from trainer.cli.validate import validate
 from trainer.diagnostics import render
 from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
@@ -63,6 +67,11 @@ def cli(
 
 cli.add_command(validate)
 cli.add_command(plan)
+cli.add_command(reconcile)
+cli.add_command(reconcile, name="apply")
+cli.add_command(status)
+cli.add_command(emulator)
+cli.add_command(demo)
 
 
 def _crash_report() -> Path:

@@ -70,7 +70,8 @@ class Guard(BaseHTTPMiddleware):
                         "emulated_fault",
                     )
                     if fault.retry_after is not None:
-                        response.headers["retry-after"] = f"{fault.retry_after:g}"
+                        response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
+                        response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
                     return response
         return await call_next(request)
 

@@ -45,6 +45,31 @@ class ProviderRecord(StateModel):
     trained_tokens: int | None = None
     cost_usd: float | None = None
     error: str | None = None
+    error_code: str | None = None
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    events: list[str] = Field(default_factory=list)
+    """The last events of the job, newest first, once it has ended."""
+
+
+class Intent(StateModel):
+    """A side effect about to happen (write-ahead): who started it and when.
+
+    If a run dies before recording the result, the next run finds the intent and
+    looks for the effect at the provider (by tags or file name) before repeating it.
+    """
+
+    op: str
+    run_id: str
+    at: datetime
+
+
+class UploadRecord(StateModel):
+    """One dataset content uploaded once, reused by every revision that trains on it."""
+
+    filename: str
+    file_id: str | None = None
+    intent: Intent | None = None
 
 
 class RevisionRecord(StateModel):
@@ -57,6 +82,11 @@ class RevisionRecord(StateModel):
     created_at: datetime
     updated_at: datetime
     provider: ProviderRecord = Field(default_factory=ProviderRecord)
+    files: dict[str, str] = Field(default_factory=dict)
+    """Uploaded file ids by role ("training", "validation")."""
+    attempt: int = 0
+    """How many times training was started for this revision; tags the provider job."""
+    intent: Intent | None = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
 
@@ -97,6 +127,8 @@ class StateDocument(StateModel):
     lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
     """Identifies one state's history; a different lineage is a different state."""
     specs: dict[str, SpecRecord] = Field(default_factory=dict)
+    uploads: dict[str, UploadRecord] = Field(default_factory=dict)
+    """By dataset content key (git blob id or remote URI)."""
 
     def to_json(self) -> bytes:
         body = self.model_dump(mode="json", by_alias=True)

@@ -21,6 +21,7 @@ class FileStateStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = f"file:{path}"
+        self.exclusive = True
         self._run_lock = path.with_name(path.name + ".lock")
         self._write_lock = path.with_name(path.name + ".write-lock")
 

@@ -42,6 +42,7 @@ class GitStateStore:
     def __init__(self, repo_root: Path, branch: str) -> None:
         self.branch = branch
         self.description = f"git:{branch}"
+        self.exclusive = False
         self._local_ref = f"refs/trainer/state/{branch}"
         try:
             self.repo = git.Repo(repo_root)

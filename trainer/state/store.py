@@ -24,6 +24,8 @@ class Snapshot:
 
 class StateStore(Protocol):
     description: str
+    exclusive: bool
+    """True when `lock()` keeps every other run out (file); False for compare-and-swap only."""
 
     def load(self) -> Snapshot:
         """The latest saved state (an empty document if none was ever saved)."""

@@ -1,0 +1,96 @@
+"""`trainer demo`: the whole loop in a scratch copy of the example repository, on the emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import click
+
+from trainer.cli.context import Settings, pass_settings
+from trainer.emulator.server import background
+from trainer.emulator.state import EmulatorState, Timings
+from trainer.errors import EXIT_FAILED, EXIT_OK, UsageError
+from trainer.providers.openai_provider import OpenAIProvider
+from trainer.reconcile.runner import reconcile_until_settled
+from trainer.render.status import render_summary
+
+COPIED = ("specs", "harness", ".gitignore")
+
+
+def _scratch_repo(source: Path, target: Path) -> Path:
+    if not (source / "specs/jobs").is_dir():
+        raise UsageError(
+            f"{source} has no specs/jobs/; run the demo from the trainer repository or pass --repo"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns(".trainer"))
+        elif path.is_file():
+            shutil.copy2(path, target / name)
+    git = ["git", "-c", "user.name=trainer demo", "-c", "user.email=demo@trainer.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=target, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=target, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "example specs"], cwd=target, check=True)
+    return target
+
+
+def _section(title: str) -> None:
+    click.echo(f"\n== {title} ==", err=True)
+
+
+@click.command("demo")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to create the scratch repository (default: a new temp directory).",
+)
+@click.option(
+    "--job-seconds",
+    default=4.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="How long each emulated fine-tuning job takes.",
+)
+@pass_settings
+def demo(settings: Settings, directory: Path | None, job_seconds: float) -> int:
+    """Copy the example repository, start the emulator, plan and reconcile until done.
+
+    Needs no API key and no network: everything runs against the built-in emulator.
+    """
+    from trainer.cli.main import main as trainer
+
+    root = _scratch_repo(settings.repo, directory or Path(tempfile.mkdtemp(prefix="trainer-demo-")))
+    click.echo(f"scratch GitOps repository: {root}", err=True)
+    with background(EmulatorState(timings=Timings.total(job_seconds))) as emulator:
+        click.echo(f"emulator: {emulator.base_url} (not OpenAI)", err=True)
+        os.environ["OPENAI_BASE_URL"] = emulator.base_url
+        os.environ["OPENAI_API_KEY"] = "trainer-demo-key"
+        state = f"file:{root / '.trainer/state.json'}"
+        _section("trainer validate")
+        if trainer(["--repo", str(root), "--state", state, "validate"]) != 0:
+            return EXIT_FAILED
+        _section("trainer plan")
+        trainer(["--repo", str(root), "--state", state, "plan"])
+        _section("trainer reconcile --wait")
+        from trainer.cli.reconcile import Progress
+        from trainer.state.store import open_store
+
+        report = reconcile_until_settled(
+            root,
+            open_store(state, root),
+            OpenAIProvider,
+            interval=max(0.2, job_seconds / 8),
+            max_interval=max(1.0, job_seconds / 2),
+            on_pass=Progress(),
+        )
+        _section("trainer status")
+        click.echo(render_summary(report), nl=False)
+        click.echo(f"\nstate: {root / '.trainer/state.json'}", err=True)
+        return EXIT_FAILED if report.result.failed else EXIT_OK

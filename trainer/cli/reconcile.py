@@ -1,0 +1,79 @@
+"""`trainer reconcile` (alias `apply`): make the world match the specs, once or until settled."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from trainer.cli.context import Settings, pass_settings
+from trainer.errors import EXIT_FAILED, EXIT_OK
+from trainer.providers.openai_provider import OpenAIProvider
+from trainer.reconcile.runner import PassReport, reconcile_once, reconcile_until_settled
+from trainer.render.status import render_summary
+
+
+class Progress:
+    """Plain lines per pass; on a terminal, also a live line while waiting."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown = 0
+        self.started = time.monotonic()
+
+    def __call__(self, report: PassReport, wait: float) -> None:
+        new = report.result.done[self.shown :]
+        self.shown = len(report.result.done)
+        stamp = time.strftime("%H:%M:%S")
+        for name, message in new:
+            click.echo(f"[{stamp}] {name}: {message}", err=True)
+        if report.in_flight and wait:
+            names = ", ".join(name for name, _, _ in report.in_flight)
+            line = f"[{stamp}] next check in {wait:.1f}s; in flight: {names}"
+            if self.tty:
+                click.echo(f"\r\x1b[2K{line}", err=True, nl=False)
+            else:
+                click.echo(line, err=True)
+        elif self.tty:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+
+
+@click.command("reconcile")
+@click.option("--wait", is_flag=True, help="Repeat passes until no job is in flight.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds before the second pass with --wait; grows x1.5 up to 60.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Give up waiting after this many seconds (jobs keep running).",
+)
+@pass_settings
+def reconcile(settings: Settings, wait: bool, interval: float, timeout: float | None) -> int:
+    """One idempotent pass: start, poll and cancel jobs, and record everything in state.
+
+    Safe to run on a schedule and from a laptop at once: every side effect is recorded
+    before and after it happens, so a crash never duplicates or forgets work.
+    """
+    store = settings.store()
+    if wait:
+        report = reconcile_until_settled(
+            settings.repo,
+            store,
+            OpenAIProvider,
+            interval=interval,
+            max_interval=max(interval, 60.0),
+            timeout=timeout,
+            on_pass=Progress(),
+        )
+    else:
+        report = reconcile_once(settings.repo, store, OpenAIProvider)
+        Progress()(report, 0)
+    click.echo(render_summary(report), nl=False)
+    return EXIT_FAILED if report.result.failed else EXIT_OK

@@ -1,0 +1,99 @@
+"""Fetch a remote dataset to a local file: https with httpx, s3:// and gs:// with fsspec.
+
+https downloads are streamed and size-capped, and every redirect is checked: it must
+stay on https and must not lead to a private, loopback or link-local address (a spec
+must not be able to make the reconciler read internal services). Set
+TRAINER_DATASET_ALLOW_PRIVATE=1 to allow private hosts (and plain http to them), for
+example for an internal mirror.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from trainer.errors import TrainerError
+
+MAX_BYTES = int(os.environ.get("TRAINER_MAX_DATASET_BYTES", str(2 * 1024**3)))
+MAX_REDIRECTS = 5
+
+
+class FetchError(TrainerError):
+    """A remote dataset could not be fetched safely."""
+
+
+def _allow_private() -> bool:
+    return os.environ.get("TRAINER_DATASET_ALLOW_PRIVATE") == "1"
+
+
+def _check_target(url: str) -> None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (parts.scheme == "http" and _allow_private()):
+        raise FetchError(f"{url}: only https:// is allowed for datasets")
+    if _allow_private():
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+    except socket.gaierror as exc:
+        raise FetchError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            raise FetchError(
+                f"{url}: {host} resolves to the non-public address {ip}; refused "
+                "(set TRAINER_DATASET_ALLOW_PRIVATE=1 to allow internal hosts)"
+            )
+
+
+def _fetch_https(url: str, target: Path) -> Path:
+    with httpx.Client(follow_redirects=False, timeout=httpx.Timeout(30.0, read=300.0)) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_target(url)
+            with client.stream("GET", url) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("location", ""))
+                    continue
+                if response.status_code != 200:
+                    raise FetchError(f"{url}: HTTP {response.status_code}")
+                size = 0
+                with target.open("wb") as handle:
+                    for chunk in response.iter_bytes(1024 * 1024):
+                        size += len(chunk)
+                        if size > MAX_BYTES:
+                            raise FetchError(
+                                f"{url}: larger than {MAX_BYTES:,} bytes "
+                                "(TRAINER_MAX_DATASET_BYTES); refused"
+                            )
+                        handle.write(chunk)
+                return target
+    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+
+def _fetch_fsspec(uri: str, target: Path) -> Path:
+    try:
+        import fsspec  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise FetchError(
+            f"{uri}: reading s3:// and gs:// needs the optional extra: "
+            "pip install 'trainer[cloud]' (fsspec with s3fs/gcsfs)"
+        ) from None
+    try:
+        with fsspec.open(uri, "rb") as source, target.open("wb") as handle:
+            while chunk := source.read(1024 * 1024):
+                handle.write(chunk)
+    except Exception as exc:  # fsspec backends raise their own error types
+        raise FetchError(f"{uri}: {type(exc).__name__}: {exc}") from None
+    return target
+
+
+def fetch_dataset(uri: str, target: Path) -> Path:
+    scheme = urlsplit(uri).scheme
+    if scheme in ("s3", "gs"):
+        return _fetch_fsspec(uri, target)
+    return _fetch_https(uri, target)

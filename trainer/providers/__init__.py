@@ -1,0 +1,1 @@
+"""Fine-tuning providers behind one small interface; OpenAI through the official SDK."""

@@ -1,0 +1,105 @@
+"""The provider interface the reconciler and the evaluation harness talk to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from trainer.errors import TrainerError
+
+
+class ProviderError(TrainerError):
+    """A provider call failed after the SDK's own retries."""
+
+
+class ProviderAuthError(ProviderError):
+    """The API key is missing, wrong or lacks permission: nothing will work until fixed."""
+
+
+class ProviderRejected(ProviderError):
+    """The provider refused this request (a bad parameter, an unknown model): a spec problem."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ProviderUnavailable(ProviderError):
+    """Network errors, timeouts, rate limits or 5xx after retries: try again later."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    base_model: str
+    training_file: str
+    validation_file: str | None
+    method: str
+    hyperparameters: Mapping[str, Any]
+    suffix: str | None
+    seed: int | None
+    metadata: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: str
+    status: str
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    created_at: int | None = None
+    finished_at: int | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    created_at: int
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    content: str
+    model: str
+    system_fingerprint: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Provider(Protocol):
+    name: str
+
+    def upload(self, path: Path, filename: str) -> str:
+        """Upload a training file; returns its file id."""
+        ...
+
+    def find_file(self, filename: str) -> str | None:
+        """The id of an uploaded fine-tuning file with this exact name, if any."""
+        ...
+
+    def create_job(self, request: JobRequest) -> JobInfo: ...
+
+    def get_job(self, job_id: str) -> JobInfo: ...
+
+    def find_jobs(self, metadata: Mapping[str, str]) -> list[JobInfo]:
+        """Jobs whose metadata contains all of `metadata`, newest first."""
+        ...
+
+    def cancel_job(self, job_id: str) -> JobInfo: ...
+
+    def events(self, job_id: str, limit: int = 10) -> list[Event]: ...
+
+    def chat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+    ) -> ChatReply: ...

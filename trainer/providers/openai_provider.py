@@ -1,0 +1,200 @@
+"""The OpenAI provider, on the official `openai` SDK (its retries, timeouts and pagination)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openai
+
+from trainer.providers.base import (
+    ChatReply,
+    Event,
+    JobInfo,
+    JobRequest,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 4
+
+
+def _job(job: Any) -> JobInfo:
+    error = getattr(job, "error", None)
+    return JobInfo(
+        id=job.id,
+        status=job.status,
+        fine_tuned_model=job.fine_tuned_model,
+        trained_tokens=job.trained_tokens,
+        error_code=getattr(error, "code", None) if error else None,
+        error_message=getattr(error, "message", None) if error else None,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        metadata=dict(job.metadata or {}),
+    )
+
+
+class OpenAIProvider:
+    """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID as the SDK does."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = DEFAULT_RETRIES,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderAuthError(
+                "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
+                "`trainer demo` to try everything on the built-in emulator"
+            )
+        self.client = openai.OpenAI(
+            api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout
+        )
+        self.calls = 0
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        self.calls += 1
+        try:
+            return fn()
+        except openai.AuthenticationError:
+            raise ProviderAuthError(
+                f"{what}: the API key was rejected (401); check OPENAI_API_KEY"
+            ) from None
+        except openai.PermissionDeniedError as exc:
+            raise ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}") from None
+        except (
+            openai.BadRequestError,
+            openai.NotFoundError,
+            openai.UnprocessableEntityError,
+        ) as exc:
+            raise ProviderRejected(f"{what}: {_message(exc)}", _code(exc)) from None
+        except openai.RateLimitError as exc:
+            raise ProviderUnavailable(
+                f"{what}: rate limited after retries: {_message(exc)}"
+            ) from None
+        except openai.APITimeoutError:
+            raise ProviderUnavailable(f"{what}: timed out after retries") from None
+        except openai.APIConnectionError as exc:
+            raise ProviderUnavailable(f"{what}: cannot reach the API ({exc})") from None
+        except openai.APIStatusError as exc:
+            raise ProviderUnavailable(f"{what}: HTTP {exc.status_code}: {_message(exc)}") from None
+        except openai.OpenAIError as exc:
+            raise ProviderError(f"{what}: {exc}") from None
+
+    def upload(self, path: Path, filename: str) -> str:
+        def send() -> str:
+            with path.open("rb") as handle:
+                return self.client.files.create(file=(filename, handle), purpose="fine-tune").id
+
+        return self._call("upload", send)
+
+    def find_file(self, filename: str) -> str | None:
+        def search() -> str | None:
+            for item in self.client.files.list(purpose="fine-tune"):
+                if item.filename == filename:
+                    return item.id
+            return None
+
+        return self._call("list files", search)
+
+    def create_job(self, request: JobRequest) -> JobInfo:
+        method: dict[str, Any] = {
+            "type": request.method,
+            request.method: {"hyperparameters": dict(request.hyperparameters)},
+        }
+        extra: dict[str, Any] = {}
+        if request.validation_file:
+            extra["validation_file"] = request.validation_file
+        if request.suffix:
+            extra["suffix"] = request.suffix
+        if request.seed is not None:
+            extra["seed"] = request.seed
+        return self._call(
+            "create fine-tuning job",
+            lambda: _job(
+                self.client.fine_tuning.jobs.create(
+                    model=request.base_model,
+                    training_file=request.training_file,
+                    method=method,  # type: ignore[arg-type]
+                    metadata=dict(request.metadata),
+                    **extra,
+                )
+            ),
+        )
+
+    def get_job(self, job_id: str) -> JobInfo:
+        return self._call("get job", lambda: _job(self.client.fine_tuning.jobs.retrieve(job_id)))
+
+    def find_jobs(self, metadata: Mapping[str, str]) -> list[JobInfo]:
+        return self._call(
+            "list jobs",
+            lambda: [_job(j) for j in self.client.fine_tuning.jobs.list(metadata=dict(metadata))],
+        )
+
+    def cancel_job(self, job_id: str) -> JobInfo:
+        return self._call("cancel job", lambda: _job(self.client.fine_tuning.jobs.cancel(job_id)))
+
+    def events(self, job_id: str, limit: int = 10) -> list[Event]:
+        def fetch() -> list[Event]:
+            page = self.client.fine_tuning.jobs.list_events(job_id, limit=limit)
+            return [Event(e.created_at, e.level, e.message) for e in page.data]
+
+        return self._call("list events", fetch)
+
+    def chat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+    ) -> ChatReply:
+        extra: dict[str, Any] = {}
+        if seed is not None:
+            extra["seed"] = seed
+        if max_tokens is not None:
+            extra["max_tokens"] = max_tokens
+
+        def complete() -> ChatReply:
+            reply = self.client.chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                **extra,
+            )
+            usage = reply.usage
+            return ChatReply(
+                content=reply.choices[0].message.content or "",
+                model=reply.model,
+                system_fingerprint=reply.system_fingerprint,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+            )
+
+        return self._call("chat completion", complete)
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(exc.message)
+
+
+def _code(exc: openai.APIStatusError) -> str | None:
+    return getattr(exc, "code", None)

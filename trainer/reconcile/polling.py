@@ -1,0 +1,118 @@
+"""Follow in-flight jobs: one status call per job per pass, all jobs at once."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from trainer.phases import TRAINING_IN_FLIGHT, Phase, can_move
+from trainer.providers.base import JobInfo, ProviderAuthError, ProviderError
+from trainer.providers.status import TERMINAL_STATUSES, phase_for
+from trainer.reconcile.run import Run
+from trainer.state.document import StateDocument
+
+log = logging.getLogger("trainer.reconcile")
+MAX_PARALLEL_POLLS = 16
+EVENTS_KEPT = 10
+
+
+def _when(stamp: int | None) -> datetime | None:
+    return datetime.fromtimestamp(stamp, UTC) if stamp else None
+
+
+def apply_job(
+    doc: StateDocument, run: Run, name: str, revision: str, info: JobInfo, why: str
+) -> None:
+    """Record what the provider says of a job and move the revision's phase to match."""
+    record = doc.specs[name].revisions[revision]
+    provider = record.provider
+    provider.status = info.status
+    provider.fine_tuned_model = info.fine_tuned_model or provider.fine_tuned_model
+    provider.trained_tokens = info.trained_tokens or provider.trained_tokens
+    provider.finished_at = _when(info.finished_at) or provider.finished_at
+    if info.error_message:
+        provider.error = info.error_message
+        provider.error_code = info.error_code
+        record.error = (
+            f"{info.error_code}: {info.error_message}" if info.error_code else info.error_message
+        )
+    if provider.trained_tokens:
+        price = run.check.pricing.price(str(record.fields.get("training", {}).get("baseModel", "")))
+        if price is not None:
+            provider.cost_usd = round(
+                provider.trained_tokens / 1_000_000 * price.training_per_1m_tokens, 4
+            )
+    target = phase_for(info.status)
+    if target is None:
+        log.warning(
+            "unknown provider status %r for job %s", info.status, info.id, extra={"spec": name}
+        )
+        return
+    if target is not record.phase and can_move(record.phase, target):
+        detail = {
+            Phase.EVALUATING: f"job succeeded: {info.fine_tuned_model}",
+            Phase.FAILED: f"job failed: {record.error or 'no reason given'}",
+            Phase.CANCELLED: "job cancelled at the provider",
+        }.get(target, f"provider status {info.status}")
+        record.move(target, f"{why}; {detail}" if why else detail, run.now())
+
+
+def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
+    """(spec, revision, job id) of every current revision whose job may be running."""
+    return [
+        (name, spec.current, record.provider.job_id)
+        for name, spec in doc.specs.items()
+        if spec.current
+        and (record := spec.revisions[spec.current]).phase in TRAINING_IN_FLIGHT
+        and record.provider.job_id
+        and record.intent is None
+    ]
+
+
+def poll(run: Run) -> None:
+    targets = in_flight(run.session.doc)
+    if not targets:
+        return
+    provider = run.provider
+
+    def fetch(job_id: str) -> JobInfo | ProviderError:
+        try:
+            return provider.get_job(job_id)
+        except ProviderAuthError:
+            raise
+        except ProviderError as exc:
+            return exc
+
+    with ThreadPoolExecutor(min(MAX_PARALLEL_POLLS, len(targets))) as pool:
+        answers = list(pool.map(fetch, [job_id for _, _, job_id in targets]))
+    events: dict[str, list[str]] = {}
+    for (name, _, job_id), answer in zip(targets, answers, strict=True):
+        if isinstance(answer, ProviderError):
+            run.result.fail(name, f"could not get the status of job {job_id}: {answer}")
+        elif answer.status in TERMINAL_STATUSES:
+            try:
+                events[job_id] = [
+                    f"{e.level}: {e.message}" for e in provider.events(job_id, EVENTS_KEPT)
+                ]
+            except ProviderError as exc:
+                log.warning("could not read the events of job %s: %s", job_id, exc)
+
+    def record(doc: StateDocument) -> None:
+        for (name, revision, job_id), answer in zip(targets, answers, strict=True):
+            if isinstance(answer, ProviderError):
+                continue
+            apply_job(doc, run, name, revision, answer, "")
+            if job_id in events:
+                doc.specs[name].revisions[revision].provider.events = events[job_id]
+
+    before = {name: run.session.doc.specs[name].revisions[rev].phase for name, rev, _ in targets}
+    run.session.commit(record, f"reconcile: status of {len(targets)} job(s)")
+    for (name, revision, job_id), answer in zip(targets, answers, strict=True):
+        rec = run.session.doc.specs[name].revisions[revision]
+        if isinstance(answer, ProviderError) or rec.phase is before[name]:
+            continue
+        if rec.phase is Phase.FAILED:
+            run.result.fail(name, f"job {job_id} failed: {rec.error or 'no reason given'}")
+        else:
+            run.result.note(name, f"job {job_id}: {before[name]} -> {rec.phase} ({answer.status})")

@@ -1,0 +1,118 @@
+"""One reconcile pass, and `--wait`: passes with backoff until nothing is in flight."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.errors import SpecError
+from trainer.phases import Phase
+from trainer.planner import Action, ActionKind, DesiredSpec, plan
+from trainer.providers.base import Provider, ProviderAuthError, ProviderError
+from trainer.reconcile.polling import in_flight, poll
+from trainer.reconcile.run import PassResult, Run
+from trainer.reconcile.training import retire, start_training
+from trainer.repository import check_repository
+from trainer.revision import desired_state
+from trainer.state.document import StateDocument
+from trainer.state.session import StateSession
+from trainer.state.store import StateStore
+
+log = logging.getLogger("trainer.reconcile")
+
+
+@dataclass
+class PassReport:
+    result: PassResult
+    in_flight: list[tuple[str, str, str]]
+    state: StateDocument
+
+
+def _settings_changed(run: Run, action: Action, desired: DesiredSpec) -> None:
+    """Record new evaluation or promotion settings (evaluation itself comes with the harness)."""
+    name, revision = action.name, desired.revision
+
+    def update(doc: StateDocument) -> None:
+        record = doc.specs[name].revisions[revision]
+        record.fields = {k: dict(v) for k, v in desired.fields.items()}
+        record.promotion_digest = desired.promotion_digest
+        if action.kind is ActionKind.REEVALUATE:
+            record.evaluation_digest = desired.evaluation_digest
+            if record.phase is not Phase.EVALUATING:
+                record.move(Phase.EVALUATING, "evaluation settings changed", run.now())
+
+    run.session.commit(update, f"reconcile: {name} {action.kind.value}")
+    run.result.note(name, action.reason)
+
+
+def _carry_out(run: Run, action: Action, desired: dict[str, DesiredSpec]) -> None:
+    name = action.name
+    if action.kind in (ActionKind.CREATE, ActionKind.REPLACE):
+        if action.blocked:
+            run.result.blocked.append((name, action.blocked))
+            return
+        start_training(run, desired[name], run.check.ws.jobs[name], action.reason)
+    elif action.kind is ActionKind.CANCEL and action.previous_revision:
+        retire(run, name, action.previous_revision, Phase.CANCELLED, "spec removed")
+    elif action.kind in (ActionKind.REEVALUATE, ActionKind.PROMOTE):
+        _settings_changed(run, action, desired[name])
+
+
+def reconcile_once(
+    repo: Path, store: StateStore, provider_factory: Callable[[], Provider]
+) -> PassReport:
+    """Validate, plan, act, poll, save. Invalid specs raise SpecError before anything is touched."""
+    check = check_repository(repo)
+    if not check.ok:
+        raise SpecError(check.diagnostics)
+    with store.lock():
+        run = Run(StateSession(store), check, provider_factory)
+        desired = desired_state(check.ws, check.digests, check.estimates)
+        for action in plan(desired, run.session.doc).actions:
+            if action.kind is ActionKind.NOOP:
+                continue
+            try:
+                _carry_out(run, action, desired)
+            except ProviderAuthError:
+                raise
+            except ProviderError as exc:
+                run.result.fail(action.name, str(exc))
+        poll(run)
+        return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
+
+
+def reconcile_until_settled(
+    repo: Path,
+    store: StateStore,
+    provider_factory: Callable[[], Provider],
+    *,
+    interval: float = 10.0,
+    max_interval: float = 60.0,
+    timeout: float | None = None,
+    on_pass: Callable[[PassReport, float], None] = lambda report, wait: None,
+) -> PassReport:
+    """Repeat passes, waiting longer each time (x1.5, capped), until no job is in flight."""
+    provider: Provider | None = None
+
+    def shared() -> Provider:
+        nonlocal provider
+        provider = provider or provider_factory()
+        return provider
+
+    started, wait = time.monotonic(), interval
+    merged = PassResult()
+    while True:
+        report = reconcile_once(repo, store, shared)
+        for field in ("done", "failures", "blocked", "skipped"):
+            getattr(merged, field).extend(getattr(report.result, field))
+        report = PassReport(merged, report.in_flight, report.state)
+        settled = not report.in_flight
+        timed_out = timeout is not None and time.monotonic() - started + wait > timeout
+        on_pass(report, 0.0 if settled or timed_out else wait)
+        if settled or timed_out:
+            return report
+        time.sleep(wait)
+        wait = min(max_interval, wait * 1.5)

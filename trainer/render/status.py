@@ -1,0 +1,101 @@
+"""`trainer status` rows (table and JSON) and the summary printed after a reconcile."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from trainer.datasets.cost import usd
+from trainer.state.document import StateDocument
+
+if TYPE_CHECKING:
+    from trainer.reconcile.runner import PassReport
+
+SHORT = 12
+
+
+def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """One row per spec (its current revision, or the last one it had), as PRODUCT.md §4."""
+    rows = []
+    for name in sorted(doc.specs):
+        if names and name not in names:
+            continue
+        spec = doc.specs[name]
+        record = spec.current_record() or (
+            max(spec.revisions.values(), key=lambda r: r.updated_at) if spec.revisions else None
+        )
+        if record is None:
+            continue
+        provider = record.provider
+        rows.append(
+            {
+                "name": name,
+                "phase": record.phase.value,
+                "revision": record.revision,
+                "provider_status": provider.status,
+                "job_id": provider.job_id,
+                "fine_tuned_model": provider.fine_tuned_model,
+                "trained_tokens": provider.trained_tokens,
+                "cost_usd": provider.cost_usd,
+                "scores": None,
+                "passed": None,
+                "promotion": None,
+                "updated_at": record.updated_at.isoformat(),
+                "error": record.error,
+            }
+        )
+    return rows
+
+
+def render_status_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_status_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No spec has been reconciled yet; run `trainer reconcile`.\n"
+    header = ("spec", "phase", "revision", "provider", "job", "model", "tokens", "cost")
+    table = [header]
+    for r in rows:
+        table.append(
+            (
+                r["name"],
+                r["phase"],
+                r["revision"][:SHORT],
+                r["provider_status"] or "-",
+                r["job_id"] or "-",
+                r["fine_tuned_model"] or "-",
+                f"{r['trained_tokens']:,}" if r["trained_tokens"] else "-",
+                usd(r["cost_usd"]) if r["cost_usd"] is not None else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
+    errors = [f"  {r['name']}: {r['error']}" for r in rows if r["error"]]
+    if errors:
+        lines += ["", "errors:", *errors]
+    return "\n".join(lines) + "\n"
+
+
+def render_summary(report: PassReport) -> str:
+    """Failures first, then what is blocked or skipped, then where every spec stands."""
+    result = report.result
+    lines = []
+    for name, message in result.failures:
+        lines.append(f"FAILED   {name}: {message}")
+    for name, message in result.blocked:
+        lines.append(f"BLOCKED  {name}: {message}")
+    for name, message in result.skipped:
+        lines.append(f"SKIPPED  {name}: {message}")
+    if lines:
+        lines.append("")
+    lines.append(render_status_table(status_rows(report.state)).rstrip("\n"))
+    if report.in_flight:
+        lines.append("")
+        lines.append(
+            f"{len(report.in_flight)} job(s) still in flight; run `trainer reconcile` again "
+            "(or with --wait) to follow them."
+        )
+    return "\n".join(lines) + "\n"
