@@ -14,7 +14,6 @@ POINTS = (
     "after_upload",
     "after_create_job",
     "after_cancel_job",
-    "after_poll",
 )
 
 

@@ -216,7 +216,9 @@ def build_app(state: EmulatorState) -> Starlette:
                     "object": "fine_tuning.job.checkpoint",
                     "created_at": public["finished_at"],
                     "fine_tuning_job_id": job.id,
-                    "fine_tuned_model_checkpoint": f"{public['fine_tuned_model']}:ckpt-step-{job.examples}",
+                    "fine_tuned_model_checkpoint": (
+                        f"{public['fine_tuned_model']}:ckpt-step-{job.examples}"
+                    ),
                     "step_number": job.examples,
                     "metrics": {"train_loss": 0.42, "full_valid_loss": 0.5},
                 }

@@ -34,13 +34,15 @@ class Fault:
 
 
 _SPEC = re.compile(
-    r"^(?P<route>[A-Z*]+ \S+)=(?:(?P<status>\d{3})(?:x(?P<times>\d+))?(?:,retry-after=(?P<retry>[\d.]+))?"
+    r"^(?P<route>[A-Z*]+ \S+)="
+    r"(?:(?P<status>\d{3})(?:x(?P<times>\d+))?(?:,retry-after=(?P<retry>[\d.]+))?"
     r"|latency:(?P<latency>[\d.]+)ms|(?P<hang>hang))$"
 )
 
 
 def parse_fault(text: str) -> Fault:
-    """`'POST /v1/fine_tuning/jobs=429x3,retry-after=1'`, `'* /v1/*=latency:50ms'`, `'GET /v1/*=hang'`."""
+    """Parse `'POST /v1/fine_tuning/jobs=429x3,retry-after=1'`, `'* /v1/*=latency:50ms'`,
+    or `'GET /v1/*=hang'`."""
     match = _SPEC.match(text.strip())
     if not match:
         raise UsageError(

@@ -41,7 +41,7 @@ def _job(job: Any) -> JobInfo:
 
 
 class OpenAIProvider:
-    """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID as the SDK does."""
+    """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as the SDK does."""
 
     name = "openai"
 

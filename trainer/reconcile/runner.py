@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.errors import SpecError
-from trainer.phases import Phase
+from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec, plan
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
 from trainer.reconcile.polling import in_flight, poll
@@ -61,6 +61,33 @@ def _carry_out(run: Run, action: Action, desired: dict[str, DesiredSpec]) -> Non
         _settings_changed(run, action, desired[name])
 
 
+def _retire_strays(run: Run) -> None:
+    """Level-triggered cleanup: a job of a revision that is no longer current is cancelled.
+
+    Covers a run that died between recording a new revision and cancelling the old job.
+    """
+    doc = run.session.doc
+    strays = [
+        (name, revision, spec.current)
+        for name, spec in doc.specs.items()
+        for revision, record in spec.revisions.items()
+        if revision != spec.current and record.phase in TRAINING_IN_FLIGHT
+    ]
+    for name, revision, current in strays:
+        try:
+            retire(
+                run,
+                name,
+                revision,
+                Phase.SUPERSEDED,
+                f"replaced by revision {(current or '')[:12]}",
+            )
+        except ProviderAuthError:
+            raise
+        except ProviderError as exc:
+            run.result.fail(name, str(exc))
+
+
 def reconcile_once(
     repo: Path, store: StateStore, provider_factory: Callable[[], Provider]
 ) -> PassReport:
@@ -80,6 +107,7 @@ def reconcile_once(
                 raise
             except ProviderError as exc:
                 run.result.fail(action.name, str(exc))
+        _retire_strays(run)
         poll(run)
         return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
 

@@ -138,7 +138,8 @@ def start_training(run: Run, desired: DesiredSpec, job: JobSpec, reason: str) ->
     )
     run.result.note(
         name,
-        f"{'adopted' if mode == 'takeover' else 'started'} job {created.id} for revision {revision[:12]}",
+        f"{'adopted' if mode == 'takeover' else 'started'} job {created.id} "
+        f"for revision {revision[:12]}",
     )
 
 
@@ -170,6 +171,8 @@ def retire(run: Run, name: str, revision: str, final: Phase, reason: str) -> Non
     """End a revision: cancel its job if one may be running, then record why."""
     record = run.session.doc.specs[name].revisions[revision]
     if record.phase is Phase.PROMOTED or record.phase in ENDED:
+        return
+    if record.intent and run.foreign_intent_is_live(record.intent.run_id, record.intent.at):
         return
     if record.phase not in TRAINING_IN_FLIGHT:
         run.session.commit(
