@@ -247,3 +247,18 @@ def test_budget_blocked_spec_is_not_started(gitops: Path, env: RunningEmulator, 
 def test_apply_is_an_alias(gitops: Path, env: RunningEmulator, run: Run) -> None:
     assert run("--repo", gitops, "apply").code == 0
     assert len(env.state.jobs) == 2
+
+
+def test_remote_dataset_on_an_internal_host_fails_that_spec_only(
+    gitops: Path, env: RunningEmulator, run: Run
+) -> None:
+    write_yaml(
+        gitops / "specs/jobs/alpha.yaml", job("alpha", datasetUri="https://127.0.0.1:9/t.jsonl")
+    )
+    result = run("--repo", gitops, "reconcile")
+    assert result.code == 1
+    assert (
+        "FAILED   alpha: https://127.0.0.1:9/t.jsonl: 127.0.0.1 resolves to the non-public"
+        in result.out
+    )
+    assert [j.metadata["trainer_spec"] for j in env.state.jobs.values()] == ["beta"]

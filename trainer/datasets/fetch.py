@@ -19,7 +19,7 @@ import httpx
 
 from trainer.errors import TrainerError
 
-MAX_BYTES = int(os.environ.get("TRAINER_MAX_DATASET_BYTES", str(2 * 1024**3)))
+DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 
 
@@ -51,7 +51,12 @@ def _check_target(url: str) -> None:
             )
 
 
+def _max_bytes() -> int:
+    return int(os.environ.get("TRAINER_MAX_DATASET_BYTES", str(DEFAULT_MAX_BYTES)))
+
+
 def _fetch_https(url: str, target: Path) -> Path:
+    limit = _max_bytes()
     with httpx.Client(follow_redirects=False, timeout=httpx.Timeout(30.0, read=300.0)) as client:
         for _ in range(MAX_REDIRECTS + 1):
             _check_target(url)
@@ -65,9 +70,9 @@ def _fetch_https(url: str, target: Path) -> Path:
                 with target.open("wb") as handle:
                     for chunk in response.iter_bytes(1024 * 1024):
                         size += len(chunk)
-                        if size > MAX_BYTES:
+                        if size > limit:
                             raise FetchError(
-                                f"{url}: larger than {MAX_BYTES:,} bytes "
+                                f"{url}: larger than {limit:,} bytes "
                                 "(TRAINER_MAX_DATASET_BYTES); refused"
                             )
                         handle.write(chunk)

@@ -32,6 +32,7 @@ def _config(state: EmulatorState, host: str, port: int) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        timeout_graceful_shutdown=1,
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.datasets.fetch import FetchError
 from trainer.errors import SpecError
 from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec, plan
@@ -105,7 +106,7 @@ def reconcile_once(
                 _carry_out(run, action, desired)
             except ProviderAuthError:
                 raise
-            except ProviderError as exc:
+            except (ProviderError, FetchError) as exc:
                 run.result.fail(action.name, str(exc))
         _retire_strays(run)
         poll(run)
