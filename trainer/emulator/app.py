@@ -287,6 +287,29 @@ def build_app(state: EmulatorState) -> Starlette:
             }
         )
 
+    async def stats(request: Request) -> Response:
+        with state.lock:
+            return JSONResponse(
+                {
+                    "requests": dict(state.requests),
+                    "jobs": len(state.jobs),
+                    "files": len(state.files),
+                }
+            )
+
+    async def finish(request: Request) -> Response:
+        """Control route: move jobs straight to a status (default: succeeded)."""
+        body = await request.json()
+        status = body.get("status", "succeeded")
+        with state.lock:
+            ids = body.get("job_ids") or list(state.jobs)
+            missing = [i for i in ids if i not in state.jobs]
+            if missing:
+                return error(404, f"No such fine-tuning job: {missing[0]}")
+            for job_id in ids:
+                state.finish(job_id, status)
+        return JSONResponse({"finished": len(ids)})
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "emulator": "trainer", "jobs": len(state.jobs)})
 
@@ -304,6 +327,8 @@ def build_app(state: EmulatorState) -> Starlette:
             Route("/v1/chat/completions", chat, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/_emulator/stats", stats, methods=["GET"]),
+            Route("/_emulator/finish", finish, methods=["POST"]),
         ],
         middleware=[Middleware(Guard, state=state)],
     )
