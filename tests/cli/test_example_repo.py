@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -74,3 +75,36 @@ def test_secrets_never_reach_error_messages(
     assert result.code == 2
     assert planted not in result.out + result.err
     assert "[OPENAI_API_KEY redacted]" in result.err
+
+
+def test_demo_runs_the_whole_loop_without_an_api_key(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("trainer")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    done = subprocess.run(
+        [
+            str(exe),
+            "--repo",
+            str(ROOT),
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--job-seconds",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "emulator: http://127.0.0.1:" in done.stderr
+    assert "Plan: 2 to create" in done.stdout
+    rows = [
+        line.split() for line in done.stdout.splitlines() if line.startswith(("math-", "reading-"))
+    ]
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("math-socratic-tutor", "evaluating", "succeeded"),
+        ("reading-comprehension-coach", "evaluating", "succeeded"),
+    ]
+    assert (tmp_path / "demo/.trainer/state.json").is_file()
