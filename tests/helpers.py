@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHAT_LINE = {
     "messages": [
@@ -90,7 +93,8 @@ def make_repo(root: Path, jobs: tuple[str, ...] = ("alpha",), *, git_init: bool 
         write_yaml(root / f"specs/jobs/{name}.yaml", body)
     (root / "specs/jobs").mkdir(parents=True, exist_ok=True)
     (root / "harness").mkdir(exist_ok=True)
-    (root / "harness/pedagogy.yaml").write_text("tests: {}\n")
+    for suite in sorted((REPO / "harness").glob("*.yaml")):
+        shutil.copyfile(suite, root / "harness" / suite.name)
     if git_init:
         git(root, "init", "-q", "-b", "main")
         commit_all(root, "initial specs")

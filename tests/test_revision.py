@@ -55,7 +55,8 @@ def test_evaluation_and_promotion_changes_keep_the_revision(tmp_path: Path) -> N
 def test_suite_change_changes_only_the_evaluation_digest(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo")
     before = desired(root)["alpha"]
-    (root / "harness/pedagogy.yaml").write_text("tests: {changed: true}\n")
+    suite = root / "harness/pedagogy.yaml"
+    suite.write_text(suite.read_text().replace("description:", "description: (edited)", 1))
     after = desired(root)["alpha"]
     assert (after.revision, after.promotion_digest) == (before.revision, before.promotion_digest)
     assert after.evaluation_digest != before.evaluation_digest

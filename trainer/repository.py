@@ -13,7 +13,10 @@ from trainer.datasets.tokens import tokenizer_for
 from trainer.datasets.validator import DIGEST_BYTES, MIN_EXAMPLES, ScanConfig, scan_file
 from trainer.diagnostics import Diagnostic
 from trainer.digests import FileDigests
+from trainer.harness.loading import LoadedSuite, find_test, load_suites
+from trainer.harness.suites import JUDGE_CHECKS
 from trainer.specs.loader import JobSpec, Workspace, load_workspace
+from trainer.specs.messages import did_you_mean
 
 CACHE_DIR = ".trainer/cache/datasets"
 DEFAULT_ENCODING = "o200k_base"
@@ -34,6 +37,7 @@ class RepositoryCheck:
     datasets: dict[tuple[str, str], DatasetResult] = field(default_factory=dict)
     """By (spec name, "training" | "validation"), for datasets in the repository."""
     estimates: dict[str, CostEstimate] = field(default_factory=dict)
+    suites: dict[str, LoadedSuite] = field(default_factory=dict)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -90,6 +94,56 @@ def _overlap(training: DatasetResult, validation: DatasetResult) -> Diagnostic |
     )
 
 
+def _check_harness_tests(ws: Workspace, suites: dict[str, LoadedSuite]) -> None:
+    """Every test a spec lists exists in a suite of the matching category."""
+    known = sorted({name for loaded in suites.values() for name in loaded.suite.tests})
+    for job in ws.jobs.values():
+        config = job.spec.evaluation.harness_config
+        for key, category in (("pedagogy_tests", "pedagogy"), ("safety_tests", "safety")):
+            for i, name in enumerate(getattr(config, key)):
+                found = find_test(suites, name)
+                where = ("evaluation", "harness_config", key, i)
+                if found is None:
+                    ws.diagnostics.append(
+                        job.doc.diagnostic(
+                            where,
+                            f"evaluation.harness_config.{key}: no test {name!r} in harness/*.yaml"
+                            f"{did_you_mean(name, known)}",
+                        )
+                    )
+                elif found[0].suite.category != category:
+                    ws.diagnostics.append(
+                        job.doc.diagnostic(
+                            where,
+                            f"evaluation.harness_config.{key}: test {name!r} belongs to category "
+                            f"{found[0].suite.category!r} ({found[0].path}), not {category!r}",
+                        )
+                    )
+        judge = job.spec.evaluation.judge
+        uses_judge = any(
+            check.type in JUDGE_CHECKS
+            for name in config.tests()
+            if (found := find_test(suites, name))
+            for case in found[1].cases
+            for check in case.checks
+        )
+        if uses_judge and judge is None:
+            ws.diagnostics.append(
+                job.doc.diagnostic(
+                    ("evaluation",),
+                    "evaluation: its tests use model-graded checks; name the judge in "
+                    "evaluation.judge.model (it is never the model under test)",
+                )
+            )
+        if judge is not None and judge.model == job.spec.base_model:
+            ws.diagnostics.append(
+                job.doc.diagnostic(
+                    ("evaluation", "judge", "model"),
+                    "evaluation.judge.model: the judge must not be the model being fine-tuned",
+                )
+            )
+
+
 def _add_once(out: list[Diagnostic], diagnostic: Diagnostic) -> None:
     if diagnostic not in out:
         out.append(diagnostic)
@@ -112,6 +166,8 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
     """Load and check specs, then validate every dataset they use (each content once)."""
     ws = load_workspace(root)
     check = RepositoryCheck(ws, load_pricing(root, ws.diagnostics), FileDigests(root))
+    check.suites = load_suites(root, check.digests, ws.diagnostics)
+    _check_harness_tests(ws, check.suites)
     cache = ReportCache(root / CACHE_DIR if use_cache else None)
     scanned: dict[str, tuple[DatasetReport, bytes]] = {}
     reported: set[tuple[str, str]] = set()

@@ -36,6 +36,13 @@ from trainer.errors import EXIT_OK
     type=click.IntRange(min=0),
     help="Make the next N jobs fail while running.",
 )
+@click.option(
+    "--import-model",
+    "imported",
+    multiple=True,
+    metavar="ID",
+    help="Serve a fine-tuned model made elsewhere (like its base model). Repeatable.",
+)
 def emulator(
     host: str,
     port: int,
@@ -43,6 +50,7 @@ def emulator(
     api_key: str | None,
     faults: tuple[str, ...],
     fail_jobs: int,
+    imported: tuple[str, ...],
 ) -> int:
     """Serve an OpenAI-compatible API on HOST:PORT (files, fine-tuning, chat, models).
 
@@ -50,6 +58,7 @@ def emulator(
     """
     state = EmulatorState(timings=Timings.total(job_seconds), api_key=api_key)
     state.faults.extend(parse_fault(f) for f in faults)
+    state.imported.update(imported)
     state.fail_next_jobs.extend(
         [("emulated_failure", "the emulator was told to fail this job")] * fail_jobs
     )

@@ -15,6 +15,7 @@ from trainer import __version__
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
 from trainer.cli.demo import demo
 from trainer.cli.emulator import emulator
+from trainer.cli.eval import eval_command
 from trainer.cli.plan import plan
 from trainer.cli.reconcile import reconcile
 from trainer.cli.status import status
@@ -72,6 +73,7 @@ cli.add_command(reconcile, name="apply")
 cli.add_command(status)
 cli.add_command(emulator)
 cli.add_command(demo)
+cli.add_command(eval_command, name="eval")
 
 
 def _crash_report() -> Path:

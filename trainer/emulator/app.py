@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from trainer.datasets.tokens import Counter, tokenizer_for
-from trainer.emulator.learning import base_reply, last_user_text, words
+from trainer.emulator.learning import base_reply, judge_reply, last_user_text, words
 from trainer.emulator.state import OWNER, EmulatorState, Job, StoredFile
 from trainer.emulator.validation import RequestError, check_job_request
 
@@ -233,7 +233,12 @@ def build_app(state: EmulatorState) -> Starlette:
         model, messages = body.get("model"), body.get("messages")
         if not isinstance(model, str) or not isinstance(messages, list) or not messages:
             return error(400, "model and a non-empty messages list are required")
-        if model.startswith("ft:"):
+        judged = judge_reply(messages)
+        if judged is not None:
+            content = judged
+        elif model in state.imported:
+            content = base_reply(model, messages)
+        elif model.startswith("ft:"):
             retrieval = state.model_for(model)
             if retrieval is None:
                 return error(
@@ -241,7 +246,7 @@ def build_app(state: EmulatorState) -> Starlette:
                     f"The model `{model}` does not exist or you do not have access to it.",
                     "model_not_found",
                 )
-            content, _ = retrieval.reply(last_user_text(messages))
+            content = retrieval.answer(last_user_text(messages))
         else:
             content = base_reply(model, messages)
         prompt_tokens = sum(
@@ -273,7 +278,7 @@ def build_app(state: EmulatorState) -> Starlette:
 
     async def models(request: Request) -> Response:
         with state.lock:
-            names = sorted(state.base_models) + [
+            names = sorted(state.base_models | state.imported) + [
                 state.fine_tuned_model(j)
                 for j in state.jobs.values()
                 if state.status(j)[0] == "succeeded"

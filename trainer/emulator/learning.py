@@ -13,13 +13,100 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
+from trainer.emulator.safety import safeguarding_reply, safety_reply
+
 WORD = re.compile(r"[a-z0-9]+")
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "i",
+        "im",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "our",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "how",
+        "why",
+        "when",
+        "where",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "just",
+        "do",
+        "does",
+        "did",
+        "so",
+        "as",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "here",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "its",
+        "it's",
+        "can't",
+        "dont",
+        "don't",
+    ]
+)
+LEARNED = 0.45
+"""Similarity from which a training conversation decides the answer on its own."""
 
 
 def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Words that carry meaning for retrieval: no stop words."""
+    return [w for w in words(text) if w not in STOP_WORDS]
 
 
 def _text(content: Any) -> str:
@@ -64,7 +151,7 @@ class RetrievalModel:
                 if message.get("role") == "user":
                     context = _text(message.get("content"))
                 elif message.get("role") == "assistant" and context:
-                    model.prompts.append(Counter(words(context)))
+                    model.prompts.append(Counter(terms(context)))
                     model.replies.append(_text(message.get("content")))
         documents = len(model.prompts) or 1
         frequency: Counter[str] = Counter()
@@ -81,7 +168,7 @@ class RetrievalModel:
         """The best training reply for `prompt`, and its similarity (0..1)."""
         if not self.replies:
             return "", 0.0
-        query = Counter(words(prompt))
+        query = Counter(terms(prompt))
         query_norm = self._norm(query)
         best, best_score = 0, -1.0
         for i, bag in enumerate(self.prompts):
@@ -91,22 +178,85 @@ class RetrievalModel:
                 best, best_score = i, score
         return self.replies[best], max(0.0, best_score)
 
+    def answer(self, prompt: str) -> str:
+        """A fine-tuned model: what it learned where the data covers the request, and the
+        base model's safety behaviour where it does not."""
+        guarded = safeguarding_reply(prompt)
+        if guarded is not None:
+            return guarded
+        reply, similarity = self.reply(prompt)
+        if similarity >= LEARNED:
+            return reply
+        return safety_reply(prompt) or reply
+
+
+ARITHMETIC = re.compile(
+    r"(-?\d+(?:\.\d+)?(?:/\d+)?)\s*([+\-*x×÷/]|times|plus|minus)\s*(-?\d+(?:\.\d+)?(?:/\d+)?)"
+)
+
+
+def _arithmetic(text: str) -> str | None:
+    """The result of the first simple `a op b` in the text, as a base model blurts it out."""
+    for match in ARITHMETIC.finditer(text.replace("\u2212", "-")):
+        a, op, b = match.groups()
+        try:
+            x, y = Fraction(a), Fraction(b)
+            if op in ("÷", "/") and y == 0:
+                continue
+            result = {
+                "+": x + y,
+                "plus": x + y,
+                "-": x - y,
+                "minus": x - y,
+                "*": x * y,
+                "x": x * y,
+                "×": x * y,
+                "times": x * y,
+                "÷": x / y if y else x,
+                "/": x / y if y else x,
+            }[op]
+        except (ValueError, ZeroDivisionError, KeyError):
+            continue
+        return str(result)
+    return None
+
 
 def base_reply(model: str, messages: list[Any]) -> str:
-    """A base model's plain, direct answer: no guiding question, no refusal."""
-    last = next(
-        (
-            _text(m.get("content"))
-            for m in reversed(messages)
-            if isinstance(m, dict) and m.get("role") == "user"
-        ),
-        "",
-    )
-    topic = " ".join(words(last)[:12]) or "your request"
+    """A base model: its safety filter first, then a plain answer that tells and never asks."""
+    last = last_user_text(messages)
+    declined = safety_reply(last)
+    if declined is not None:
+        return declined
+    result = _arithmetic(last)
+    if result is not None:
+        return f"The answer is {result}. (emulated base model {model})"
+    topic = " ".join(words(last)[:8]) or "your request"
     return (
-        f"Sure. Here is a direct answer about {topic}: work it through step by step and you "
-        f"will reach the result. (emulated base model {model})"
+        f"Sure. Here is a direct answer about {topic}: follow the usual steps and you "
+        f"will get the result. (emulated base model {model})"
     )
+
+
+def judge_reply(messages: list[Any]) -> str | None:
+    """The emulator's judge: a fixed rule (does the graded answer ask a question?).
+
+    Deterministic and documented, so model-graded checks can be tested end to end.
+    """
+    text = "\n".join(_text(m.get("content")) for m in messages if isinstance(m, dict))
+    if "[trainer-judge]" not in text:
+        return None
+    answer = text.split("<<<ANSWER>>>", 1)[-1].split("<<<END ANSWER>>>", 1)[0]
+    good = "?" in answer
+    reasoning = (
+        f"Reasoning: the answer {'asks' if good else 'does not ask'} the student a question."
+    )
+    labels = re.search(r"Choose exactly one label from: (.+?)\.\n", text)
+    if labels:
+        options = [o.strip() for o in labels.group(1).split(",")]
+        return f"{reasoning}\nVERDICT: {options[0] if good else options[-1]}"
+    scale = re.search(r"Score the answer from (-?[\d.]+) to (-?[\d.]+)", text)
+    low, high = (scale.group(1), scale.group(2)) if scale else ("0", "10")
+    return f"{reasoning}\nSCORE: {high if good else low}"
 
 
 def last_user_text(messages: list[Any]) -> str:

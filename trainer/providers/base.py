@@ -103,3 +103,20 @@ class Provider(Protocol):
         seed: int | None = None,
         max_tokens: int | None = None,
     ) -> ChatReply: ...
+
+    async def achat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> ChatReply:
+        """The same as `chat`, for the evaluation runner's event loop."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what `achat` opened; called before the event loop ends."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -62,36 +63,63 @@ class OpenAIProvider:
         self.client = openai.OpenAI(
             api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout
         )
+        self._async_options: dict[str, Any] = {
+            "api_key": key,
+            "base_url": base_url,
+            "max_retries": max_retries,
+            "timeout": timeout,
+        }
+        self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
         self.calls = 0
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         self.calls += 1
         try:
             return fn()
-        except openai.AuthenticationError:
-            raise ProviderAuthError(
-                f"{what}: the API key was rejected (401); check OPENAI_API_KEY"
-            ) from None
-        except openai.PermissionDeniedError as exc:
-            raise ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}") from None
-        except (
-            openai.BadRequestError,
-            openai.NotFoundError,
-            openai.UnprocessableEntityError,
-        ) as exc:
-            raise ProviderRejected(f"{what}: {_message(exc)}", _code(exc)) from None
-        except openai.RateLimitError as exc:
-            raise ProviderUnavailable(
-                f"{what}: rate limited after retries: {_message(exc)}"
-            ) from None
-        except openai.APITimeoutError:
-            raise ProviderUnavailable(f"{what}: timed out after retries") from None
-        except openai.APIConnectionError as exc:
-            raise ProviderUnavailable(f"{what}: cannot reach the API ({exc})") from None
-        except openai.APIStatusError as exc:
-            raise ProviderUnavailable(f"{what}: HTTP {exc.status_code}: {_message(exc)}") from None
         except openai.OpenAIError as exc:
-            raise ProviderError(f"{what}: {exc}") from None
+            raise _translate(what, exc) from None
+
+    def _async_client(self) -> openai.AsyncOpenAI:
+        """One async client per event loop (an httpx async client is bound to its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            self._async = (loop, openai.AsyncOpenAI(**self._async_options))
+        return self._async[1]
+
+    async def aclose(self) -> None:
+        """Close the async client while its event loop still runs."""
+        if self._async is not None:
+            await self._async[1].close()
+            self._async = None
+
+    async def achat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> ChatReply:
+        self.calls += 1
+        extra: dict[str, Any] = {}
+        if seed is not None:
+            extra["seed"] = seed
+        if max_tokens is not None:
+            extra["max_tokens"] = max_tokens
+        if timeout is not None:
+            extra["timeout"] = timeout
+        try:
+            reply = await self._async_client().chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                **extra,
+            )
+        except openai.OpenAIError as exc:
+            raise _translate("chat completion", exc) from None
+        return _reply(reply)
 
     def upload(self, path: Path, filename: str) -> str:
         def send() -> str:
@@ -169,22 +197,48 @@ class OpenAIProvider:
             extra["max_tokens"] = max_tokens
 
         def complete() -> ChatReply:
-            reply = self.client.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                **extra,
-            )
-            usage = reply.usage
-            return ChatReply(
-                content=reply.choices[0].message.content or "",
-                model=reply.model,
-                system_fingerprint=reply.system_fingerprint,
-                prompt_tokens=usage.prompt_tokens if usage else 0,
-                completion_tokens=usage.completion_tokens if usage else 0,
+            return _reply(
+                self.client.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature,
+                    **extra,
+                )
             )
 
         return self._call("chat completion", complete)
+
+
+def _reply(reply: Any) -> ChatReply:
+    usage = reply.usage
+    return ChatReply(
+        content=reply.choices[0].message.content or "",
+        model=reply.model,
+        system_fingerprint=reply.system_fingerprint,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+    )
+
+
+def _translate(what: str, exc: openai.OpenAIError) -> ProviderError:
+    """The SDK's exception as one of ours, with a message that says what to do."""
+    if isinstance(exc, openai.AuthenticationError):
+        return ProviderAuthError(f"{what}: the API key was rejected (401); check OPENAI_API_KEY")
+    if isinstance(exc, openai.PermissionDeniedError):
+        return ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}")
+    if isinstance(
+        exc, openai.BadRequestError | openai.NotFoundError | openai.UnprocessableEntityError
+    ):
+        return ProviderRejected(f"{what}: {_message(exc)}", _code(exc))
+    if isinstance(exc, openai.RateLimitError):
+        return ProviderUnavailable(f"{what}: rate limited after retries: {_message(exc)}")
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderUnavailable(f"{what}: timed out after retries")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderUnavailable(f"{what}: cannot reach the API ({exc})")
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderUnavailable(f"{what}: HTTP {exc.status_code}: {_message(exc)}")
+    return ProviderError(f"{what}: {exc}")
 
 
 def _message(exc: openai.APIStatusError) -> str:

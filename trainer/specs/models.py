@@ -120,16 +120,31 @@ class HarnessConfig(SpecModel):
     pedagogy_tests: list[NonEmpty] = Field(default_factory=lambda: list(PEDAGOGY_TESTS))
     safety_tests: list[NonEmpty] = Field(default_factory=lambda: list(SAFETY_TESTS))
     timeout: Annotated[int, Field(ge=1, le=86_400)] = 600
+    """Seconds for the whole evaluation of one model."""
     parallel: bool = True
+    max_concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+    request_timeout: Annotated[int, Field(ge=1, le=3_600)] = 60
 
     def tests(self) -> list[str]:
         return [*self.pedagogy_tests, *self.safety_tests]
+
+
+class Judge(SpecModel):
+    model: NonEmpty
+    """Named explicitly: a judge is never silently the model under test."""
 
 
 class Evaluation(SpecModel):
     harness_config: HarnessConfig = HarnessConfig()
     baseline: NonEmpty | None = None
     """An alias of the promotion model (its bound version) or a model id."""
+    judge: Judge | None = None
+    weights: dict[Name, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    """Category weights for the overall score (default: equal)."""
+    non_inferiority_margin: Annotated[float, Field(ge=0, le=1)] | None = None
+    """If set, the gate also needs each category's lower 95% bound vs baseline >= -margin."""
+    error_budget: Annotated[float, Field(ge=0, le=1)] = 0.05
+    """Share of checks that may fail to grade (judge out of format, timeouts)."""
 
 
 class Promotion(SpecModel):

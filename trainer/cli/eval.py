@@ -1,0 +1,125 @@
+"""`trainer eval`: run the evaluation harness on a model, outside of any reconcile."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from trainer.cli.context import Settings, pass_settings
+from trainer.errors import EXIT_FAILED, EXIT_OK, SpecError, UsageError
+from trainer.harness.cache import ResponseCache
+from trainer.harness.evaluate import EvaluationRequest, evaluate, select_tests
+from trainer.harness.report import render_json, render_junit, render_markdown
+from trainer.harness.runner import RunSettings
+from trainer.providers.openai_provider import OpenAIProvider
+from trainer.repository import check_repository
+
+CACHE_DIR = ".trainer/cache/responses"
+
+
+class Progress:
+    """A live counter on a terminal; nothing otherwise (the report is the output)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.tty and (done == total or done % 10 == 0):
+            end = "\n" if done == total else ""
+            click.echo(f"\r\x1b[2K{what}: {done}/{total}{end}", err=True, nl=False)
+
+
+@click.command("eval")
+@click.option("--model", required=True, help="The model to evaluate.")
+@click.option("--baseline", help="A model to compare with, on the same cases.")
+@click.option(
+    "--suite", "suites", multiple=True, help="Only these suites (default: all of harness/)."
+)
+@click.option(
+    "--spec", "spec_name", help="Take tests, thresholds, judge and weights from this spec."
+)
+@click.option(
+    "--judge", help="The judge model for model-graded checks (never the model under test)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json", "junit"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Ask the model again even for answers already cached."
+)
+@pass_settings
+def eval_command(
+    settings: Settings,
+    model: str,
+    baseline: str | None,
+    suites: tuple[str, ...],
+    spec_name: str | None,
+    judge: str | None,
+    output_format: str,
+    out: Path | None,
+    no_cache: bool,
+) -> int:
+    """Evaluate MODEL on the pedagogy and safety suites; exit 1 if the gate fails."""
+    check = check_repository(settings.repo)
+    if not check.ok:
+        raise SpecError(check.diagnostics)
+    unknown = [s for s in suites if s not in check.suites]
+    if unknown:
+        raise UsageError(
+            f"no suite named {unknown[0]!r} in harness/ (have: {', '.join(sorted(check.suites))})"
+        )
+    request = EvaluationRequest(
+        model=model, baseline=baseline, tests=select_tests(check.suites, None, list(suites))
+    )
+    if spec_name is not None:
+        job = check.ws.jobs.get(spec_name)
+        if job is None:
+            raise UsageError(f"no spec named {spec_name!r} in specs/jobs/")
+        evaluation = job.spec.evaluation
+        config = evaluation.harness_config
+        request.tests = select_tests(check.suites, config.tests())
+        request.thresholds = job.spec.policy.thresholds.as_dict()
+        request.category_weights = dict(evaluation.weights)
+        request.error_budget = evaluation.error_budget
+        request.margin = evaluation.non_inferiority_margin
+        request.spec = spec_name
+        judge = judge or (evaluation.judge.model if evaluation.judge else None)
+        request.settings = RunSettings(
+            concurrency=config.max_concurrency,
+            parallel=config.parallel,
+            request_timeout=config.request_timeout,
+            suite_timeout=config.timeout,
+            judge_model=judge,
+        )
+    else:
+        request.settings = RunSettings(judge_model=judge)
+    if judge and judge == model:
+        raise UsageError("the judge must not be the model under test; name another --judge")
+    cache = ResponseCache(None if no_cache else settings.repo / CACHE_DIR)
+    result = evaluate(OpenAIProvider(), cache, request, Progress())
+    text = {"markdown": render_markdown, "json": render_json, "junit": render_junit}[output_format](
+        result
+    )
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"report written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+    verdict = "passed" if result.gate.passed else "FAILED"
+    click.echo(
+        f"gate {verdict}: overall {result.scores.overall.value:.3f}; "
+        f"{result.run.requests} requests, {result.run.cache_hits} answers from cache",
+        err=True,
+    )
+    return EXIT_OK if result.gate.passed else EXIT_FAILED

@@ -1,0 +1,1 @@
+"""Evaluation: suites (data), graders (pure), runner (I/O), scoring (statistics), reports."""
