@@ -40,6 +40,15 @@ def _scratch_repo(source: Path, target: Path) -> Path:
     return target
 
 
+def _registry_models(root: Path) -> set[str]:
+    """Models already in the registry (made before trainer): the emulator serves them."""
+    from trainer.specs.loader import load_workspace
+
+    return {
+        v.fine_tuned_model for r in load_workspace(root).registry.values() for v in r.model.versions
+    }
+
+
 def _section(title: str) -> None:
     click.echo(f"\n== {title} ==", err=True)
 
@@ -68,7 +77,9 @@ def demo(settings: Settings, directory: Path | None, job_seconds: float) -> int:
 
     root = _scratch_repo(settings.repo, directory or Path(tempfile.mkdtemp(prefix="trainer-demo-")))
     click.echo(f"scratch GitOps repository: {root}", err=True)
-    with background(EmulatorState(timings=Timings.total(job_seconds))) as emulator:
+    emulated = EmulatorState(timings=Timings.total(job_seconds))
+    emulated.imported.update(_registry_models(root))
+    with background(emulated) as emulator:
         click.echo(f"emulator: {emulator.base_url} (not OpenAI)", err=True)
         os.environ["OPENAI_BASE_URL"] = emulator.base_url
         os.environ["OPENAI_API_KEY"] = "trainer-demo-key"

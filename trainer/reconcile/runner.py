@@ -13,6 +13,7 @@ from trainer.errors import SpecError
 from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec, plan
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
+from trainer.reconcile.evaluation import evaluate_trained
 from trainer.reconcile.polling import in_flight, poll
 from trainer.reconcile.run import PassResult, Run
 from trainer.reconcile.training import retire, start_training
@@ -110,6 +111,12 @@ def reconcile_once(
                 run.result.fail(action.name, str(exc))
         _retire_strays(run)
         poll(run)
+        try:
+            evaluate_trained(run, desired)
+        except ProviderAuthError:
+            raise
+        except ProviderError as exc:
+            run.result.fail("(evaluation)", str(exc))
         return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
 
 

@@ -37,8 +37,8 @@ def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict
                 "fine_tuned_model": provider.fine_tuned_model,
                 "trained_tokens": provider.trained_tokens,
                 "cost_usd": provider.cost_usd,
-                "scores": None,
-                "passed": None,
+                "scores": record.evaluation.scores if record.evaluation else None,
+                "passed": record.evaluation.passed if record.evaluation else None,
                 "promotion": None,
                 "updated_at": record.updated_at.isoformat(),
                 "error": record.error,
@@ -51,10 +51,16 @@ def render_status_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
+def _verdict(row: dict[str, Any]) -> str:
+    if not row["scores"]:
+        return "-"
+    return f"{row['scores'].get('overall_score', 0):.3f} {'pass' if row['passed'] else 'FAIL'}"
+
+
 def render_status_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "No spec has been reconciled yet; run `trainer reconcile`.\n"
-    header = ("spec", "phase", "revision", "provider", "job", "model", "tokens", "cost")
+    header = ("spec", "phase", "revision", "provider", "job", "model", "tokens", "cost", "overall")
     table = [header]
     for r in rows:
         table.append(
@@ -67,6 +73,7 @@ def render_status_table(rows: list[dict[str, Any]]) -> str:
                 r["fine_tuned_model"] or "-",
                 f"{r['trained_tokens']:,}" if r["trained_tokens"] else "-",
                 usd(r["cost_usd"]) if r["cost_usd"] is not None else "-",
+                _verdict(r),
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]

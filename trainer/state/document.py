@@ -72,6 +72,23 @@ class UploadRecord(StateModel):
     intent: Intent | None = None
 
 
+class EvaluationRecord(StateModel):
+    """The outcome of evaluating a revision's model with given evaluation settings."""
+
+    digest: str
+    """The evaluation digest (settings, thresholds, suites) it was run with."""
+    passed: bool
+    scores: dict[str, float]
+    baseline: str | None = None
+    baseline_scores: dict[str, float] | None = None
+    failures: list[str] = Field(default_factory=list)
+    report: str
+    """Repo-relative path of the Markdown report (the full JSON report is beside it)."""
+    at: datetime
+    requests: int = 0
+    cache_hits: int = 0
+
+
 class RevisionRecord(StateModel):
     revision: str
     phase: Phase
@@ -87,6 +104,7 @@ class RevisionRecord(StateModel):
     attempt: int = 0
     """How many times training was started for this revision; tags the provider job."""
     intent: Intent | None = None
+    evaluation: EvaluationRecord | None = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
 
