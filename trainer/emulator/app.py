@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from trainer.datasets.tokens import Counter, tokenizer_for
+from trainer.emulator.faults import Fault
 from trainer.emulator.learning import base_reply, judge_reply, last_user_text, words
 from trainer.emulator.state import OWNER, EmulatorState, Job, StoredFile
 from trainer.emulator.validation import RequestError, check_job_request
@@ -58,21 +59,34 @@ class Guard(BaseHTTPMiddleware):
                 )
                 if fault:
                     fault.consume()
-            if fault:
-                if fault.hang:
-                    await asyncio.sleep(3600)
-                if fault.latency:
-                    await asyncio.sleep(fault.latency)
-                if fault.status:
-                    response = error(
-                        fault.status,
-                        f"Injected fault: HTTP {fault.status} (emulator)",
-                        "emulated_fault",
-                    )
-                    if fault.retry_after is not None:
-                        response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
-                        response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
-                    return response
+            with self.state.lock:
+                self.state.in_flight += 1
+                self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
+            try:
+                return await self._answer(request, call_next, fault)
+            finally:
+                with self.state.lock:
+                    self.state.in_flight -= 1
+        return await call_next(request)
+
+    async def _answer(
+        self, request: Request, call_next: RequestResponseEndpoint, fault: Fault | None
+    ) -> Response:
+        if fault is not None:
+            if fault.hang:
+                await asyncio.sleep(3600)
+            if fault.latency:
+                await asyncio.sleep(fault.latency)
+            if fault.status:
+                response = error(
+                    fault.status,
+                    f"Injected fault: HTTP {fault.status} (emulator)",
+                    "emulated_fault",
+                )
+                if fault.retry_after is not None:
+                    response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
+                    response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+                return response
         return await call_next(request)
 
 

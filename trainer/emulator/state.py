@@ -87,6 +87,9 @@ class EmulatorState:
     fail_next_jobs: list[tuple[str, str]] = field(default_factory=list)
     """(code, message) for each of the next jobs created: they fail while running."""
     requests: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    """Most requests answered at the same time: shows a client's real concurrency."""
     imported: set[str] = field(default_factory=set)
     """Fine-tuned models made elsewhere (e.g. already in the registry), served like their
     base model; anything else unknown is a 404, as with the real API."""

@@ -125,19 +125,7 @@ def evaluate_trained(run: Run, desired: dict[str, DesiredSpec]) -> None:
             + (result.baseline_run.cache_hits if result.baseline_run else 0),
         )
 
-        def record_outcome(doc: StateDocument) -> None:
-            rec = doc.specs[name].revisions[revision]
-            rec.evaluation = outcome
-            rec.evaluation_digest = digest
-            if not outcome.passed:
-                rec.move(
-                    Phase.EVAL_FAILED, "below thresholds: " + "; ".join(outcome.failures), run.now()
-                )
-
-        run.session.commit(
-            record_outcome,
-            f"reconcile: {name} evaluated ({'passed' if outcome.passed else 'failed'})",
-        )
+        _record_outcome(run, name, revision, outcome)
         verdict = "passed" if outcome.passed else "FAILED: " + "; ".join(outcome.failures)
         message = (
             f"evaluation {verdict} (overall {outcome.scores['overall_score']:.3f}; report {report})"
@@ -146,6 +134,20 @@ def evaluate_trained(run: Run, desired: dict[str, DesiredSpec]) -> None:
             run.result.note(name, message)
         else:
             run.result.fail(name, message)
+
+
+def _record_outcome(run: Run, name: str, revision: str, outcome: EvaluationRecord) -> None:
+    def record(doc: StateDocument) -> None:
+        rec = doc.specs[name].revisions[revision]
+        rec.evaluation = outcome
+        rec.evaluation_digest = outcome.digest
+        if not outcome.passed:
+            rec.move(
+                Phase.EVAL_FAILED, "below thresholds: " + "; ".join(outcome.failures), run.now()
+            )
+
+    verdict = "passed" if outcome.passed else "failed"
+    run.session.commit(record, f"reconcile: {name} evaluated ({verdict})")
 
 
 def scores_of_baseline(result: Evaluation) -> dict[str, float] | None:

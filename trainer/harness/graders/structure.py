@@ -28,6 +28,7 @@ def is_json(output: str, params: dict[str, Any]) -> Grade:
 def json_schema(output: str, params: dict[str, Any]) -> Grade:
     schema = param(params, "schema", dict)
     try:
+        jsonschema.Draft202012Validator.check_schema(schema)
         validator = jsonschema.Draft202012Validator(schema)
     except jsonschema.SchemaError as exc:
         raise GraderError(f"invalid schema: {exc.message}") from None
