@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import git
 
 from trainer.state.store import StateStore, open_store
 
@@ -26,6 +25,8 @@ class Settings:
 
 def find_repo(explicit: Path | None) -> Path:
     """--repo, else the git work tree around the current directory, else the directory."""
+    import git  # GitPython is slow to import; only this needs it here
+
     start = explicit or Path.cwd()
     try:
         tree = git.Repo(start, search_parent_directories=explicit is None).working_tree_dir

@@ -13,7 +13,6 @@ from trainer.harness.cache import ResponseCache
 from trainer.harness.evaluate import EvaluationRequest, evaluate, select_tests
 from trainer.harness.report import render_json, render_junit, render_markdown
 from trainer.harness.runner import RunSettings
-from trainer.providers.openai_provider import OpenAIProvider
 from trainer.repository import check_repository
 
 CACHE_DIR = ".trainer/cache/responses"
@@ -106,6 +105,8 @@ def eval_command(
         request.settings = RunSettings(judge_model=judge)
     if judge and judge == model:
         raise UsageError("the judge must not be the model under test; name another --judge")
+    from trainer.providers.openai_provider import OpenAIProvider
+
     cache = ResponseCache(None if no_cache else settings.repo / CACHE_DIR)
     result = evaluate(OpenAIProvider(), cache, request, Progress())
     text = {"markdown": render_markdown, "json": render_json, "junit": render_junit}[output_format](

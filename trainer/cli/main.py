@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import tempfile
@@ -13,13 +14,6 @@ import click
 
 from trainer import __version__
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
-from trainer.cli.demo import demo
-from trainer.cli.emulator import emulator
-from trainer.cli.eval import eval_command
-from trainer.cli.plan import plan
-from trainer.cli.reconcile import reconcile
-from trainer.cli.status import status
-from trainer.cli.validate import validate
 from trainer.diagnostics import render
 from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
 from trainer.logs import configure, scrub
@@ -27,7 +21,35 @@ from trainer.logs import configure, scrub
 log = logging.getLogger("trainer")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+COMMANDS = {
+    "validate": ("trainer.cli.validate", "validate"),
+    "plan": ("trainer.cli.plan", "plan"),
+    "reconcile": ("trainer.cli.reconcile", "reconcile"),
+    "apply": ("trainer.cli.reconcile", "reconcile"),
+    "status": ("trainer.cli.status", "status"),
+    "eval": ("trainer.cli.eval", "eval_command"),
+    "emulator": ("trainer.cli.emulator", "emulator"),
+    "demo": ("trainer.cli.demo", "demo"),
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it), so
+    `trainer status` does not pay for the openai SDK or the emulator's web stack."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trainer")
 @click.option(
     "--repo",
@@ -64,16 +86,6 @@ def cli(
     verbosity = -1 if quiet else verbose
     configure(log_format, verbosity)
     ctx.obj = Settings(find_repo(repo), state_url, log_format, verbosity)
-
-
-cli.add_command(validate)
-cli.add_command(plan)
-cli.add_command(reconcile)
-cli.add_command(reconcile, name="apply")
-cli.add_command(status)
-cli.add_command(emulator)
-cli.add_command(demo)
-cli.add_command(eval_command, name="eval")
 
 
 def _crash_report() -> Path:

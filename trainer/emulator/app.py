@@ -10,10 +10,10 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trainer.datasets.tokens import Counter, tokenizer_for
 from trainer.emulator.faults import Fault
@@ -34,60 +34,66 @@ def route_name(method: str, path: str) -> str:
     return f"{method} {IDS.sub(lambda m: '/{id}', path)}"
 
 
-class Guard(BaseHTTPMiddleware):
-    """Counts requests, checks the API key, and applies injected faults."""
+class Guard:
+    """Counts requests, checks the API key, and applies injected faults.
 
-    def __init__(self, app: Any, state: EmulatorState) -> None:
-        super().__init__(app)
+    A plain ASGI middleware (not BaseHTTPMiddleware, which costs a task per request):
+    the emulator must not be the bottleneck of the benchmarks it serves.
+    """
+
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self.app = app
         self.state = state
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        path = request.url.path
-        if path.startswith("/v1/"):
-            with self.state.lock:
-                self.state.requests[route_name(request.method, path)] += 1
-            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not token or (self.state.api_key is not None and token != self.state.api_key):
-                return error(
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        state = self.state
+        headers = dict(scope.get("headers") or [])
+        token = headers.get(b"authorization", b"").decode("latin-1").removeprefix("Bearer ").strip()
+        with state.lock:
+            state.requests[route_name(method, path)] += 1
+            fault = next((f for f in state.faults if f.matches(method, path)), None)
+            if fault:
+                fault.consume()
+            state.in_flight += 1
+            state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+        try:
+            if not token or (state.api_key is not None and token != state.api_key):
+                response: Response | None = error(
                     401,
                     "Incorrect API key provided. The emulator rejects this key.",
                     "invalid_api_key",
                 )
-            with self.state.lock:
-                fault = next(
-                    (f for f in self.state.faults if f.matches(request.method, path)), None
-                )
-                if fault:
-                    fault.consume()
-            with self.state.lock:
-                self.state.in_flight += 1
-                self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
-            try:
-                return await self._answer(request, call_next, fault)
-            finally:
-                with self.state.lock:
-                    self.state.in_flight -= 1
-        return await call_next(request)
+            else:
+                response = await self._fault_response(fault)
+            if response is not None:
+                await response(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
 
-    async def _answer(
-        self, request: Request, call_next: RequestResponseEndpoint, fault: Fault | None
-    ) -> Response:
-        if fault is not None:
-            if fault.hang:
-                await asyncio.sleep(3600)
-            if fault.latency:
-                await asyncio.sleep(fault.latency)
-            if fault.status:
-                response = error(
-                    fault.status,
-                    f"Injected fault: HTTP {fault.status} (emulator)",
-                    "emulated_fault",
-                )
-                if fault.retry_after is not None:
-                    response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
-                    response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
-                return response
-        return await call_next(request)
+    async def _fault_response(self, fault: Fault | None) -> Response | None:
+        if fault is None:
+            return None
+        if fault.hang:
+            await asyncio.sleep(3600)
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if not fault.status:
+            return None
+        response = error(
+            fault.status, f"Injected fault: HTTP {fault.status} (emulator)", "emulated_fault"
+        )
+        if fault.retry_after is not None:
+            response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
+            response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+        return response
 
 
 def build_app(state: EmulatorState) -> Starlette:

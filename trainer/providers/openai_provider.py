@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from trainer.providers.base import (
     ChatReply,
@@ -103,19 +104,18 @@ class OpenAIProvider:
         timeout: float | None = None,
     ) -> ChatReply:
         self.calls += 1
-        extra: dict[str, Any] = {}
+        body: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
         if seed is not None:
-            extra["seed"] = seed
+            body["seed"] = seed
         if max_tokens is not None:
-            extra["max_tokens"] = max_tokens
-        if timeout is not None:
-            extra["timeout"] = timeout
+            body["max_tokens"] = max_tokens
+        options: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
-            reply = await self._async_client().chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                **extra,
+            # The SDK's own transport, retries and errors, without its per-call walk over
+            # the typed parameters (the largest cost per request in the evaluation runner):
+            # our messages are plain JSON already.
+            reply = await self._async_client().post(  # type: ignore[call-overload]
+                "/chat/completions", body=body, cast_to=ChatCompletion, options=options
             )
         except openai.OpenAIError as exc:
             raise _translate("chat completion", exc) from None
