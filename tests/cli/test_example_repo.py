@@ -103,8 +103,13 @@ def test_demo_runs_the_whole_loop_without_an_api_key(tmp_path: Path) -> None:
     rows = [
         line.split() for line in done.stdout.splitlines() if line.startswith(("math-", "reading-"))
     ]
-    assert [(r[0], r[1], r[3]) for r in rows] == [
-        ("math-socratic-tutor", "evaluating", "succeeded"),
-        ("reading-comprehension-coach", "evaluating", "succeeded"),
+    assert [(r[0], r[1]) for r in rows] == [
+        ("math-socratic-tutor", "awaiting_review"),
+        ("reading-comprehension-coach", "awaiting_review"),
+        ("math-socratic-tutor", "promoted"),
+        ("reading-comprehension-coach", "awaiting_review"),
     ]
-    assert (tmp_path / "demo/.trainer/state.json").is_file()
+    assert "+  production: 2" in done.stdout, "the registry diff of the merged promotion"
+    registry = (tmp_path / "demo/specs/registry/math-tutor.yaml").read_text()
+    assert "reason: math-socratic-tutor revision" in registry
+    assert "pr: 1" in registry

@@ -103,5 +103,63 @@ def demo(settings: Settings, directory: Path | None, job_seconds: float) -> int:
         )
         _section("trainer status")
         click.echo(render_summary(report), nl=False)
-        click.echo(f"\nstate: {root / '.trainer/state.json'}", err=True)
-        return EXIT_FAILED if report.result.failed else EXIT_OK
+        if report.result.failed:
+            return EXIT_FAILED
+        merged = _review_and_merge(root)
+        if merged is None:
+            return EXIT_FAILED
+        _section("trainer reconcile (after the merge)")
+        trainer(["--repo", str(root), "--state", state, "reconcile"])
+        _section("the promotion, as git records it")
+        diff = subprocess.run(
+            ["git", "log", "-1", "--stat", "--format=%h %s%n", "main"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        click.echo(diff)
+        click.echo(
+            subprocess.run(
+                ["git", "diff", "HEAD~1", "HEAD", "--", "specs/registry/"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        click.echo(
+            f"state: {root / '.trainer/state.json'}; pull requests: {root / '.trainer/prs'}",
+            err=True,
+        )
+        return EXIT_OK
+
+
+def _review_and_merge(root: Path) -> str | None:
+    """Show the first promotion PR as a reviewer sees it, then merge it as a reviewer would."""
+    import json
+
+    prs = sorted((root / ".trainer/prs").glob("*.json"), key=lambda p: int(p.stem))
+    if not prs:
+        click.echo("no promotion pull request was opened", err=True)
+        return None
+    pr = json.loads(prs[0].read_text())
+    _section(f"promotion pull request #{pr['number']}: {pr['title']}")
+    body = (root / ".trainer/prs" / f"{pr['number']}.md").read_text().splitlines()
+    click.echo("\n".join(body[:24]) + f"\n… ({len(body)} lines in {prs[0].with_suffix('.md')})")
+    _section(f"a reviewer merges {pr['branch']}")
+    git = ["git", "-c", "user.name=reviewer", "-c", "user.email=reviewer@trainer.invalid"]
+    subprocess.run(
+        [
+            *git,
+            "merge",
+            "--no-ff",
+            "-q",
+            "-m",
+            f"Merge promotion #{pr['number']}: {pr['title']}",
+            pr["branch"],
+        ],
+        cwd=root,
+        check=True,
+    )
+    return str(pr["branch"])

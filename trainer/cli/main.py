@@ -28,6 +28,8 @@ COMMANDS = {
     "apply": ("trainer.cli.reconcile", "reconcile"),
     "status": ("trainer.cli.status", "status"),
     "eval": ("trainer.cli.eval", "eval_command"),
+    "promote": ("trainer.cli.promote", "promote"),
+    "demote": ("trainer.cli.demote", "demote"),
     "emulator": ("trainer.cli.emulator", "emulator"),
     "demo": ("trainer.cli.demo", "demo"),
 }

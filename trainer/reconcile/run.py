@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from trainer.logs import RUN_ID
 from trainer.providers.base import Provider
 from trainer.repository import RepositoryCheck
 from trainer.state.document import utcnow
 from trainer.state.session import StateSession
+
+if TYPE_CHECKING:
+    from trainer.reconcile.promoting import Promoter
 
 LEASE = timedelta(minutes=15)
 """How long another run's unfinished intent is respected before this run takes over."""
@@ -45,6 +49,7 @@ class Run:
     clock: Callable[[], datetime] = utcnow
     result: PassResult = field(default_factory=PassResult)
     _provider: Provider | None = None
+    _promoter: Promoter | None = None
 
     @property
     def provider(self) -> Provider:
@@ -52,6 +57,14 @@ class Run:
         if self._provider is None:
             self._provider = self.provider_factory()
         return self._provider
+
+    @property
+    def promoter(self) -> Promoter:
+        if self._promoter is None:
+            from trainer.reconcile.promoting import Promoter
+
+            self._promoter = Promoter(self)
+        return self._promoter
 
     @property
     def exclusive(self) -> bool:

@@ -12,6 +12,8 @@ from trainer.datasets.fetch import FetchError
 from trainer.errors import SpecError
 from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec, plan
+from trainer.promotion.branches import BranchError
+from trainer.promotion.github import GitHubError
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
 from trainer.reconcile.evaluation import evaluate_trained
 from trainer.reconcile.polling import in_flight, poll
@@ -48,6 +50,9 @@ def _settings_changed(run: Run, action: Action, desired: DesiredSpec) -> None:
 
     run.session.commit(update, f"reconcile: {name} {action.kind.value}")
     run.result.note(name, action.reason)
+    record = run.session.doc.specs[name].revisions[revision]
+    if action.kind is ActionKind.PROMOTE and record.phase is Phase.AWAITING_REVIEW:
+        run.promoter.open(name, revision)
 
 
 def _carry_out(run: Run, action: Action, desired: dict[str, DesiredSpec]) -> None:
@@ -58,7 +63,15 @@ def _carry_out(run: Run, action: Action, desired: dict[str, DesiredSpec]) -> Non
             return
         start_training(run, desired[name], run.check.ws.jobs[name], action.reason)
     elif action.kind is ActionKind.CANCEL and action.previous_revision:
-        retire(run, name, action.previous_revision, Phase.CANCELLED, "spec removed")
+        if action.phase is Phase.AWAITING_REVIEW:
+            run.promoter.close_pr(
+                name,
+                action.previous_revision,
+                "The spec of this model was removed.",
+                "spec removed",
+            )
+        else:
+            retire(run, name, action.previous_revision, Phase.CANCELLED, "spec removed")
     elif action.kind in (ActionKind.REEVALUATE, ActionKind.PROMOTE):
         _settings_changed(run, action, desired[name])
 
@@ -107,7 +120,7 @@ def reconcile_once(
                 _carry_out(run, action, desired)
             except ProviderAuthError:
                 raise
-            except (ProviderError, FetchError) as exc:
+            except (ProviderError, FetchError, GitHubError, BranchError) as exc:
                 run.result.fail(action.name, str(exc))
         _retire_strays(run)
         poll(run)
@@ -117,6 +130,9 @@ def reconcile_once(
             raise
         except ProviderError as exc:
             run.result.fail("(evaluation)", str(exc))
+        promoter = run.promoter
+        promoter.sync()
+        promoter.promote_passed()
         return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
 
 

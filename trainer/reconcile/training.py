@@ -174,6 +174,15 @@ def retire(run: Run, name: str, revision: str, final: Phase, reason: str) -> Non
         return
     if record.intent and run.foreign_intent_is_live(record.intent.run_id, record.intent.at):
         return
+    if record.phase is Phase.AWAITING_REVIEW:
+        run.promoter.close_pr(
+            name,
+            revision,
+            f"Superseded: the spec moved on ({reason}); a new promotion pull request follows "
+            "if the new revision passes its evaluation.",
+            reason,
+        )
+        return
     if record.phase not in TRAINING_IN_FLIGHT:
         run.session.commit(
             lambda doc: (

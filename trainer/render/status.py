@@ -39,7 +39,15 @@ def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict
                 "cost_usd": provider.cost_usd,
                 "scores": record.evaluation.scores if record.evaluation else None,
                 "passed": record.evaluation.passed if record.evaluation else None,
-                "promotion": None,
+                "promotion": (
+                    {
+                        "number": record.promotion.number,
+                        "url": record.promotion.url,
+                        "state": record.promotion.state,
+                    }
+                    if record.promotion
+                    else None
+                ),
                 "updated_at": record.updated_at.isoformat(),
                 "error": record.error,
             }

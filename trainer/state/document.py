@@ -89,6 +89,22 @@ class EvaluationRecord(StateModel):
     cache_hits: int = 0
 
 
+class PromotionRecord(StateModel):
+    """The pull request that promotes a revision (or did)."""
+
+    backend: str
+    branch: str
+    model: str
+    alias: str
+    number: int | None = None
+    url: str | None = None
+    state: str = "open"
+    forced: bool = False
+    reason: str | None = None
+    merge_commit: str | None = None
+    updated_at: datetime | None = None
+
+
 class RevisionRecord(StateModel):
     revision: str
     phase: Phase
@@ -105,6 +121,7 @@ class RevisionRecord(StateModel):
     """How many times training was started for this revision; tags the provider job."""
     intent: Intent | None = None
     evaluation: EvaluationRecord | None = None
+    promotion: PromotionRecord | None = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
 

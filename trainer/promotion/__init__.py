@@ -1,0 +1,1 @@
+"""Promotion by pull request: registry edits, branches, and PR backends (GitHub, local)."""

@@ -1,0 +1,179 @@
+"""Promotion inside reconcile: open PRs for passing revisions, follow them, close stale ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainer.phases import Phase
+from trainer.promotion.backend import PRBackend, PullRequest
+from trainer.promotion.branches import PromotionRepo
+from trainer.promotion.promote import open_backend, propose, publish, record_of
+from trainer.reconcile.run import Run
+from trainer.state.document import Intent, StateDocument
+
+
+class Promoter:
+    """Lazily opens the repository and the PR backend: a pass with nothing to promote
+    or sync touches neither git nor GitHub."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._repo: PromotionRepo | None = None
+        self._backend: PRBackend | None = None
+
+    @property
+    def repo(self) -> PromotionRepo:
+        if self._repo is None:
+            self._repo = PromotionRepo(self.run.check.ws.root)
+            self._repo.refresh()
+        return self._repo
+
+    @property
+    def backend(self) -> PRBackend:
+        if self._backend is None:
+            self._backend = open_backend(self.run.check.ws.root, self.repo)
+        return self._backend
+
+    def report_text(self, root: Path, report: str | None) -> str:
+        if report and (root / report).is_file():
+            return (root / report).read_text(encoding="utf-8")
+        return "## Not evaluated\n\nThis revision has no evaluation report.\n"
+
+    def open(self, name: str, revision: str, forced: str | None = None) -> None:
+        run = self.run
+        job = run.check.ws.jobs[name]
+        record = run.session.doc.specs[name].revisions[revision]
+
+        def intend(doc: StateDocument) -> None:
+            doc.specs[name].revisions[revision].intent = Intent(
+                op="open_pr", run_id=run.run_id, at=run.now()
+            )
+
+        run.session.commit(intend, f"reconcile: {name} opening a promotion pull request")
+        report = self.report_text(
+            run.check.ws.root, record.evaluation.report if record.evaluation else None
+        )
+        number = (
+            record.promotion.number
+            if record.promotion and record.promotion.state == "open"
+            else None
+        )
+        reviewers = job.spec.promotion.reviewers if job.spec.promotion else []
+        proposal = propose(
+            self.repo, job.spec, record, report, forced=forced, now=run.now(), pr_number=number
+        )
+        pr = publish(self.repo, self.backend, proposal, list(reviewers))
+        if number is None:  # now the number is known: put it in the registry history entry
+            proposal = propose(
+                self.repo,
+                job.spec,
+                record,
+                report,
+                forced=forced,
+                now=run.now(),
+                pr_number=pr.number,
+            )
+            pr = publish(self.repo, self.backend, proposal, list(reviewers))
+        promotion = record_of(pr, self.backend, job.spec, forced, run.now())
+
+        def opened(doc: StateDocument) -> None:
+            rec = doc.specs[name].revisions[revision]
+            rec.intent = None
+            rec.promotion = promotion
+            if rec.phase is not Phase.AWAITING_REVIEW:
+                why = f"promotion pull request #{pr.number} opened" + (
+                    f" (forced: {forced})" if forced else ""
+                )
+                rec.move(Phase.AWAITING_REVIEW, why, run.now())
+
+        run.session.commit(opened, f"reconcile: {name} promotion PR #{pr.number}")
+        run.result.note(name, f"promotion pull request #{pr.number}: {pr.url}")
+        self.close_others(name, revision, f"Superseded by #{pr.number} ({pr.url}).")
+
+    def close_pr(self, name: str, revision: str, comment: str, reason: str) -> None:
+        run = self.run
+        record = run.session.doc.specs[name].revisions[revision]
+        if (
+            record.promotion is None
+            or record.promotion.number is None
+            or record.promotion.state != "open"
+        ):
+            return
+        closed = self.backend.close(record.promotion.number, comment)
+
+        def done(doc: StateDocument) -> None:
+            rec = doc.specs[name].revisions[revision]
+            assert rec.promotion is not None
+            rec.promotion.state = closed.state
+            rec.promotion.updated_at = run.now()
+            if rec.phase is Phase.AWAITING_REVIEW:
+                rec.move(Phase.SUPERSEDED, reason, run.now())
+
+        run.session.commit(done, f"reconcile: {name} closed promotion PR #{closed.number}")
+        run.result.note(name, f"closed promotion pull request #{closed.number}: {reason}")
+
+    def close_others(self, name: str, keep: str, comment: str) -> None:
+        for revision, record in list(self.run.session.doc.specs[name].revisions.items()):
+            if revision != keep and record.promotion and record.promotion.state == "open":
+                self.close_pr(name, revision, comment, f"superseded by revision {keep[:12]}")
+
+    def sync(self) -> None:
+        """Merged PRs make revisions `promoted`, closed ones `declined`."""
+        run = self.run
+        open_prs = [
+            (name, revision, record.promotion.number)
+            for name, spec in run.session.doc.specs.items()
+            for revision, record in spec.revisions.items()
+            if record.phase is Phase.AWAITING_REVIEW
+            and record.promotion
+            and record.promotion.number
+        ]
+        for name, revision, number in open_prs:
+            pr = self.backend.get(number)
+            if pr.state == "open":
+                continue
+
+            self._settle(name, revision, pr)
+
+    def _settle(self, name: str, revision: str, pr: PullRequest) -> None:
+        run = self.run
+
+        def settle(doc: StateDocument) -> None:
+            spec = doc.specs[name]
+            rec = spec.revisions[revision]
+            assert rec.promotion is not None
+            rec.promotion.state = pr.state
+            rec.promotion.merge_commit = pr.merge_commit
+            rec.promotion.updated_at = run.now()
+            if pr.state == "merged":
+                merged = f"pull request #{pr.number} merged ({(pr.merge_commit or '')[:12]})"
+                rec.move(Phase.PROMOTED, merged, run.now())
+                for other, older in spec.revisions.items():
+                    if other != revision and older.phase is Phase.PROMOTED:
+                        older.move(
+                            Phase.SUPERSEDED,
+                            f"replaced in the registry by revision {revision[:12]}",
+                            run.now(),
+                        )
+            else:
+                rec.move(
+                    Phase.DECLINED, f"pull request #{pr.number} closed without merging", run.now()
+                )
+
+        run.session.commit(settle, f"reconcile: {name} promotion PR #{pr.number} {pr.state}")
+        run.result.note(name, f"promotion pull request #{pr.number} {pr.state}")
+
+    def promote_passed(self) -> None:
+        run = self.run
+        for name, spec in list(run.session.doc.specs.items()):
+            record = spec.current_record()
+            job = run.check.ws.jobs.get(name)
+            if (
+                record is None
+                or job is None
+                or job.spec.promotion is None
+                or not job.spec.promotion.auto
+            ):
+                continue
+            if record.phase is Phase.EVALUATING and record.evaluation and record.evaluation.passed:
+                self.open(name, record.revision)
