@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from trainer.emulator.app import build_app
 from trainer.emulator.state import EmulatorState
@@ -42,12 +43,18 @@ def serve(state: EmulatorState, host: str = "127.0.0.1", port: int = 8321) -> No
 
 
 @contextmanager
-def background(
-    state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0
-) -> Iterator[RunningEmulator]:
-    """An emulator on a free loopback port for the duration of the block."""
-    state = state or EmulatorState()
-    server = uvicorn.Server(_config(state, host, port))
+def serve_in_background(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """Serve an ASGI app on a thread for the duration of the block; yields the port."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
     ready = threading.Event()
     original = server.startup
 
@@ -56,13 +63,22 @@ def background(
         ready.set()
 
     server.startup = startup  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, name="trainer-emulator", daemon=True)
+    thread = threading.Thread(target=server.run, name="trainer-server", daemon=True)
     thread.start()
     if not ready.wait(timeout=30) or not server.servers:
-        raise RuntimeError("the emulator did not start")
-    bound = server.servers[0].sockets[0].getsockname()[1]
+        raise RuntimeError("the server did not start")
     try:
-        yield RunningEmulator(state, host, bound)
+        yield int(server.servers[0].sockets[0].getsockname()[1])
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def background(
+    state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningEmulator]:
+    """An emulator on a free loopback port for the duration of the block."""
+    state = state or EmulatorState()
+    with serve_in_background(build_app(state), host, port) as bound:
+        yield RunningEmulator(state, host, bound)

@@ -113,6 +113,14 @@ class PromotionRepo:
             return False
         return True
 
+    def contains_base(self, sha: str) -> bool:
+        """Whether the commit `sha` is built on the current base branch."""
+        try:
+            self.repo.git.merge_base("--is-ancestor", self.base_ref, sha)
+        except git.GitCommandError:
+            return False
+        return True
+
     def base_sha(self) -> str:
         return str(self.base().hexsha)
 

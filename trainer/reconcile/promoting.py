@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainer.errors import StateError, TrainerError
 from trainer.phases import Phase
 from trainer.promotion.backend import PRBackend, PullRequest
 from trainer.promotion.branches import PromotionRepo
 from trainer.promotion.promote import open_backend, propose, publish, record_of
 from trainer.reconcile.run import Run
-from trainer.state.document import Intent, StateDocument
+from trainer.state.document import Intent, RevisionRecord, StateDocument
 
 
 class Promoter:
@@ -175,5 +176,24 @@ class Promoter:
                 or not job.spec.promotion.auto
             ):
                 continue
-            if record.phase is Phase.EVALUATING and record.evaluation and record.evaluation.passed:
-                self.open(name, record.revision)
+            try:
+                self._promote_one(name, record)
+            except StateError:
+                raise
+            except TrainerError as exc:
+                run.result.fail(name, f"promotion: {exc}")
+
+    def _promote_one(self, name: str, record: RevisionRecord) -> None:
+        if record.phase is Phase.EVALUATING and record.evaluation and record.evaluation.passed:
+            self.open(name, record.revision)
+        elif (
+            record.phase is Phase.AWAITING_REVIEW
+            and record.promotion
+            and self._behind(record.promotion.branch)
+        ):
+            # main moved: rebuild the branch on it and refresh the PR, never a second PR
+            self.open(name, record.revision, forced=record.promotion.reason)
+
+    def _behind(self, branch: str) -> bool:
+        tip = self.repo.tip(branch)
+        return tip is not None and not self.repo.contains_base(tip)

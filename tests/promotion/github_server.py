@@ -1,0 +1,215 @@
+"""A real local HTTP server playing the parts of GitHub's REST API that trainer uses.
+
+It checks what GitHub checks (the token, required fields, the 65,536-character body
+limit, one open PR per head branch, head branches that exist on origin) and answers in
+GitHub's shapes, including Link pagination and the silent ignoring of a `head` filter
+without its `owner:` prefix.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from trainer.emulator.server import serve_in_background
+
+TOKEN = "ghs_testtoken0000000000000000000000000"
+
+
+@dataclass
+class FakeGitHub:
+    origin: Path
+    owner: str = "acme"
+    repo: str = "models"
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[str]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    forbid_pull_requests: bool = False
+    rate_limited: bool = False
+    url: str = ""
+
+    def merge(self, number: int) -> str:
+        """Fast-forward main on origin to the PR's head, as a rebase-merge would."""
+        pull = self.pulls[number]
+        sha = subprocess.run(
+            ["git", "rev-parse", f"refs/heads/{pull['head']['ref']}"],
+            cwd=self.origin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(["git", "update-ref", "refs/heads/main", sha], cwd=self.origin, check=True)
+        pull.update(
+            state="closed", merged=True, merged_at="2026-11-25T12:00:00Z", merge_commit_sha=sha
+        )
+        return sha
+
+    def close(self, number: int) -> None:
+        self.pulls[number]["state"] = "closed"
+
+    def _branch_exists(self, branch: str) -> bool:
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                cwd=self.origin,
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"message": message, "documentation_url": "https://docs.github.com/rest", **extra}, status
+    )
+
+
+def build(gh: FakeGitHub) -> Starlette:
+    prefix = f"/repos/{gh.owner}/{gh.repo}"
+
+    def guard(request: Request) -> Response | None:
+        gh.calls.append(f"{request.method} {request.url.path}")
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return _error(401, "Bad credentials")
+        if gh.rate_limited:
+            return JSONResponse(
+                {"message": "API rate limit exceeded"},
+                403,
+                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1795600000"},
+            )
+        return None
+
+    async def pulls(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        if request.method == "GET":
+            items = sorted(gh.pulls.values(), key=lambda p: p["number"])
+            head = request.query_params.get("head")
+            if head and ":" in head:  # GitHub ignores a head filter without owner:
+                owner, branch = head.split(":", 1)
+                items = [p for p in items if owner == gh.owner and p["head"]["ref"] == branch]
+            state = request.query_params.get("state", "open")
+            if state != "all":
+                items = [p for p in items if p["state"] == state]
+            per_page = int(request.query_params.get("per_page", "30"))
+            page = int(request.query_params.get("page", "1"))
+            chunk = items[(page - 1) * per_page : page * per_page]
+            headers = {}
+            if page * per_page < len(items):
+                query = dict(request.query_params) | {"page": str(page + 1)}
+                link = str(request.url.replace_query_params(**query))
+                headers["link"] = f'<{link}>; rel="next"'
+            return JSONResponse(chunk, headers=headers)
+        if gh.forbid_pull_requests:
+            return _error(
+                403, "GitHub Actions is not permitted to create or approve pull requests."
+            )
+        body = await request.json()
+        missing = [f for f in ("title", "head", "base") if not body.get(f)]
+        if missing:
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[{"field": f, "code": "missing_field"} for f in missing],
+            )
+        if len(body.get("body") or "") > 65_536:
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[{"message": "body is too long (maximum is 65536 characters)"}],
+            )
+        if not gh._branch_exists(body["head"]):
+            return _error(422, "Validation Failed", errors=[{"field": "head", "code": "invalid"}])
+        if any(
+            p["head"]["ref"] == body["head"] and p["state"] == "open" for p in gh.pulls.values()
+        ):
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[
+                    {"message": f"A pull request already exists for {gh.owner}:{body['head']}."}
+                ],
+            )
+        number = len(gh.pulls) + 1
+        gh.pulls[number] = {
+            "number": number,
+            "state": "open",
+            "title": body["title"],
+            "body": body.get("body"),
+            "head": {"ref": body["head"]},
+            "base": {"ref": body["base"]},
+            "merged": False,
+            "merged_at": None,
+            "merge_commit_sha": None,
+            "labels": [],
+            "requested_reviewers": [],
+            "html_url": f"https://github.test/{gh.owner}/{gh.repo}/pull/{number}",
+        }
+        return JSONResponse(gh.pulls[number], 201)
+
+    async def pull(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        number = int(request.path_params["number"])
+        if number not in gh.pulls:
+            return _error(404, "Not Found")
+        if request.method == "PATCH":
+            body = await request.json()
+            if len(body.get("body") or "") > 65_536:
+                return _error(422, "Validation Failed", errors=[{"message": "body is too long"}])
+            for key in ("title", "body", "state"):
+                if key in body:
+                    gh.pulls[number][key] = body[key]
+        return JSONResponse(gh.pulls[number])
+
+    async def comments(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        number = int(request.path_params["number"])
+        gh.comments.setdefault(number, []).append((await request.json())["body"])
+        return JSONResponse({"id": len(gh.comments[number])}, 201)
+
+    async def labels(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        number = int(request.path_params["number"])
+        gh.pulls[number]["labels"] = [{"name": n} for n in (await request.json())["labels"]]
+        return JSONResponse(gh.pulls[number]["labels"])
+
+    async def reviewers(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        number = int(request.path_params["number"])
+        gh.pulls[number]["requested_reviewers"] = [
+            {"login": n} for n in (await request.json())["reviewers"]
+        ]
+        return JSONResponse(gh.pulls[number], 201)
+
+    return Starlette(
+        routes=[
+            Route(f"{prefix}/pulls", pulls, methods=["GET", "POST"]),
+            Route(f"{prefix}/pulls/{{number:int}}", pull, methods=["GET", "PATCH"]),
+            Route(f"{prefix}/issues/{{number:int}}/comments", comments, methods=["POST"]),
+            Route(f"{prefix}/issues/{{number:int}}/labels", labels, methods=["POST"]),
+            Route(
+                f"{prefix}/pulls/{{number:int}}/requested_reviewers", reviewers, methods=["POST"]
+            ),
+        ]
+    )
+
+
+@contextmanager
+def serve(gh: FakeGitHub) -> Iterator[FakeGitHub]:
+    with serve_in_background(build(gh)) as port:
+        gh.url = f"http://127.0.0.1:{port}"
+        yield gh
