@@ -49,11 +49,23 @@ class _TextFormatter(logging.Formatter):
         return scrub(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
+FORMAT = {"value": "text"}
+
+
+def report_error(message: str) -> None:
+    """A fatal error for the user: a JSON log line in JSON mode, else one plain line."""
+    if FORMAT["value"] == "json":
+        logging.getLogger("trainer").error(message)
+    else:
+        sys.stderr.write(scrub(f"error: {message}") + "\n")
+
+
 def configure(log_format: str, verbosity: int) -> None:
     """verbosity: -1 quiet (errors only), 0 warnings, 1 info, 2+ debug."""
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
         max(-1, verbosity), logging.DEBUG
     )
+    FORMAT["value"] = log_format
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter())
     root = logging.getLogger("trainer")

@@ -34,6 +34,9 @@ class FakeGitHub:
     comments: dict[int, list[str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     forbid_pull_requests: bool = False
+    forbid_comments: bool = False
+    issue_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    token_login: str = "github-actions[bot]"
     rate_limited: bool = False
     url: str = ""
 
@@ -176,8 +179,32 @@ def build(gh: FakeGitHub) -> Starlette:
         if (denied := guard(request)) is not None:
             return denied
         number = int(request.path_params["number"])
-        gh.comments.setdefault(number, []).append((await request.json())["body"])
-        return JSONResponse({"id": len(gh.comments[number])}, 201)
+        thread = gh.issue_comments.setdefault(number, [])
+        if request.method == "GET":
+            return JSONResponse(thread)
+        if gh.forbid_comments:
+            return _error(403, "Resource not accessible by integration")
+        text = (await request.json())["body"]
+        gh.comments.setdefault(number, []).append(text)
+        comment = {
+            "id": 1000 + sum(len(t) for t in gh.issue_comments.values()),
+            "body": text,
+            "user": {"login": gh.token_login, "type": "Bot"},
+            "html_url": f"https://github.test/{gh.owner}/{gh.repo}/pull/{number}#comment",
+        }
+        thread.append(comment)
+        return JSONResponse(comment, 201)
+
+    async def edit_comment(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        wanted = int(request.path_params["id"])
+        for thread in gh.issue_comments.values():
+            for comment in thread:
+                if comment["id"] == wanted:
+                    comment["body"] = (await request.json())["body"]
+                    return JSONResponse(comment)
+        return _error(404, "Not Found")
 
     async def labels(request: Request) -> Response:
         if (denied := guard(request)) is not None:
@@ -199,7 +226,8 @@ def build(gh: FakeGitHub) -> Starlette:
         routes=[
             Route(f"{prefix}/pulls", pulls, methods=["GET", "POST"]),
             Route(f"{prefix}/pulls/{{number:int}}", pull, methods=["GET", "PATCH"]),
-            Route(f"{prefix}/issues/{{number:int}}/comments", comments, methods=["POST"]),
+            Route(f"{prefix}/issues/{{number:int}}/comments", comments, methods=["GET", "POST"]),
+            Route(f"{prefix}/issues/comments/{{id:int}}", edit_comment, methods=["PATCH"]),
             Route(f"{prefix}/issues/{{number:int}}/labels", labels, methods=["POST"]),
             Route(
                 f"{prefix}/pulls/{{number:int}}/requested_reviewers", reviewers, methods=["POST"]

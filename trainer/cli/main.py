@@ -16,7 +16,7 @@ from trainer import __version__
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
 from trainer.diagnostics import render
 from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
-from trainer.logs import configure, scrub
+from trainer.logs import configure, report_error, scrub
 
 log = logging.getLogger("trainer")
 
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"error: {exc}; nothing was changed", err=True)
         return exc.exit_code
     except TrainerError as exc:
-        click.echo(f"error: {scrub(str(exc))}", err=True)
+        report_error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -9,8 +9,10 @@ import click
 
 from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_FAILED, EXIT_OK
+from trainer.github_actions import write_step_summary
 from trainer.providers.openai_provider import OpenAIProvider
 from trainer.reconcile.runner import PassReport, reconcile_once, reconcile_until_settled
+from trainer.render.markdown import escape_inline
 from trainer.render.status import render_summary
 
 
@@ -75,5 +77,22 @@ def reconcile(settings: Settings, wait: bool, interval: float, timeout: float | 
     else:
         report = reconcile_once(settings.repo, store, OpenAIProvider)
         Progress()(report, 0)
-    click.echo(render_summary(report), nl=False)
+    summary = render_summary(report)
+    click.echo(summary, nl=False)
+    write_step_summary(_summary_markdown(report, summary))
     return EXIT_FAILED if report.result.failed else EXIT_OK
+
+
+def _summary_markdown(report: PassReport, text: str) -> str:
+    """The job summary: the verdict in one line (failures first), then the status table."""
+    result = report.result
+    if result.failed:
+        counts = f"{len(result.failures)} failed, {len(result.blocked)} blocked"
+        head = f"### ❌ trainer reconcile: {counts}"
+        reasons = [
+            f"- **{escape_inline(n)}**: {escape_inline(m)}"
+            for n, m in result.failures + result.blocked
+        ]
+    else:
+        head, reasons = "### ✅ trainer reconcile", []
+    return "\n".join([head, "", *reasons, "", "```", text.rstrip(), "```"])

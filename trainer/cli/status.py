@@ -6,7 +6,25 @@ import click
 
 from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_OK, UsageError
-from trainer.render.status import render_status_json, render_status_table, status_rows
+from trainer.render.status import (
+    render_spend,
+    render_status_json,
+    render_status_table,
+    status_rows,
+    tenant_spend,
+)
+
+
+def _budgets(settings: Settings) -> dict[str, float]:
+    """Budgets by tenant from the specs (quietly none if they do not load)."""
+    from trainer.specs.loader import load_workspace
+
+    budgets: dict[str, float] = {}
+    for job in load_workspace(settings.repo).jobs.values():
+        if job.spec.policy.budget_usd is not None:
+            scope = job.spec.policy.scope
+            budgets[scope] = budgets.get(scope, 0.0) + job.spec.policy.budget_usd
+    return budgets
 
 
 @click.command("status")
@@ -29,4 +47,6 @@ def status(settings: Settings, name: str | None, output_format: str) -> int:
         click.echo(render_status_json(rows), nl=False)
     else:
         click.echo(render_status_table(rows), nl=False)
+        if not name:
+            click.echo(render_spend(tenant_spend(document, _budgets(settings))), nl=False)
     return EXIT_OK

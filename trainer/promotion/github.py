@@ -189,6 +189,39 @@ class GitHubBackend:
         ).json()
         return self._pull(data)
 
+    def find_number(self, branch: str) -> int | None:
+        found = self.find(branch)
+        return found.number if found and found.state == "open" else None
+
+    def upsert_comment(self, number: int, marker: str, author: str, body: str) -> str:
+        """Edit our earlier comment with `marker`, or create one: never a second comment.
+
+        Anyone can paste a marker, so a comment is ours only if its author is `author`.
+        """
+        comments = self._pages(
+            f"/repos/{self.repository}/issues/{number}/comments", f"list comments of #{number}", {}
+        )
+        mine = [
+            c
+            for c in comments
+            if marker in (c.get("body") or "") and (c.get("user") or {}).get("login") == author
+        ]
+        if mine:
+            data = self._call(
+                "PATCH",
+                f"/repos/{self.repository}/issues/comments/{mine[0]['id']}",
+                f"update the plan comment on #{number}",
+                json={"body": body[:BODY_LIMIT]},
+            ).json()
+        else:
+            data = self._call(
+                "POST",
+                f"/repos/{self.repository}/issues/{number}/comments",
+                f"comment the plan on #{number}",
+                json={"body": body[:BODY_LIMIT]},
+            ).json()
+        return str(data.get("html_url", ""))
+
     def get(self, number: int) -> PullRequest:
         return self._pull(
             self._call(

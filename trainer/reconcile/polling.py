@@ -89,6 +89,7 @@ def poll(run: Run) -> None:
     events: dict[str, list[str]] = {}
     for (name, _, job_id), answer in zip(targets, answers, strict=True):
         if isinstance(answer, ProviderError):
+            run.result.provider_errors += 1
             run.result.fail(name, f"could not get the status of job {job_id}: {answer}")
         elif answer.status in TERMINAL_STATUSES:
             try:

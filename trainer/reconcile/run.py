@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from trainer.state.session import StateSession
 if TYPE_CHECKING:
     from trainer.reconcile.promoting import Promoter
 
+log = logging.getLogger("trainer.reconcile")
 LEASE = timedelta(minutes=15)
 """How long another run's unfinished intent is respected before this run takes over."""
 
@@ -29,11 +31,15 @@ class PassResult:
     blocked: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    provider_errors: int = 0
+
     def note(self, spec: str, message: str) -> None:
         self.done.append((spec, message))
+        log.info(message, extra={"spec": spec})
 
     def fail(self, spec: str, message: str) -> None:
         self.failures.append((spec, message))
+        log.error(message, extra={"spec": spec})
 
     @property
     def failed(self) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from trainer.datasets.fetch import FetchError
 from trainer.errors import SpecError
+from trainer.metrics import metrics_path, write_metrics
 from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec, plan
 from trainer.promotion.branches import BranchError
@@ -112,6 +113,7 @@ def reconcile_once(
         raise SpecError(check.diagnostics)
     with store.lock():
         run = Run(StateSession(store), check, provider_factory)
+        log.info("reconcile pass: %d spec(s), state %s", len(check.ws.jobs), store.description)
         desired = desired_state(check.ws, check.digests, check.estimates)
         for action in plan(desired, run.session.doc).actions:
             if action.kind is ActionKind.NOOP:
@@ -121,6 +123,7 @@ def reconcile_once(
             except ProviderAuthError:
                 raise
             except (ProviderError, FetchError, GitHubError, BranchError) as exc:
+                run.result.provider_errors += isinstance(exc, ProviderError)
                 run.result.fail(action.name, str(exc))
         _retire_strays(run)
         poll(run)
@@ -129,10 +132,13 @@ def reconcile_once(
         except ProviderAuthError:
             raise
         except ProviderError as exc:
+            run.result.provider_errors += 1
             run.result.fail("(evaluation)", str(exc))
         promoter = run.promoter
         promoter.sync()
         promoter.promote_passed()
+        failures = len(run.result.failures)
+        write_metrics(metrics_path(repo), run.session.doc, run.result.provider_errors, failures)
         return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
 
 
@@ -160,6 +166,7 @@ def reconcile_until_settled(
         report = reconcile_once(repo, store, shared)
         for field in ("done", "failures", "blocked", "skipped"):
             getattr(merged, field).extend(getattr(report.result, field))
+        merged.provider_errors += report.result.provider_errors
         report = PassReport(merged, report.in_flight, report.state)
         settled = not report.in_flight
         timed_out = timeout is not None and time.monotonic() - started + wait > timeout

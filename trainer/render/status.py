@@ -94,6 +94,35 @@ def render_status_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tenant_spend(
+    doc: StateDocument, budgets: dict[str, float]
+) -> list[tuple[str, float, float | None]]:
+    """(tenant, spent on all jobs, sum of its specs' budget_usd or None) per tenant."""
+    spent: dict[str, float] = {}
+    for spec in doc.specs.values():
+        for record in spec.revisions.values():
+            tenant = str(record.fields.get("promotion", {}).get("policy.scope", "unknown"))
+            spent[tenant] = spent.get(tenant, 0.0) + (record.provider.cost_usd or 0.0)
+    return [
+        (t, round(spent.get(t, 0.0), 4), budgets.get(t)) for t in sorted(set(spent) | set(budgets))
+    ]
+
+
+def render_spend(rows: list[tuple[str, float, float | None]]) -> str:
+    if not rows:
+        return ""
+    lines = ["", "spend by tenant (all jobs) against the sum of its specs' policy.budget_usd:"]
+    for tenant, spent, budget in rows:
+        if budget is None:
+            lines.append(f"  {tenant}: {usd(spent)} (no budget set)")
+        else:
+            flag = "  OVER BUDGET" if spent > budget else ""
+            lines.append(
+                f"  {tenant}: {usd(spent)} of {usd(budget)} ({100 * spent / budget:.0f}%){flag}"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def render_summary(report: PassReport) -> str:
     """Failures first, then what is blocked or skipped, then where every spec stands."""
     result = report.result
