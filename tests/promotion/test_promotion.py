@@ -255,3 +255,32 @@ def test_local_backend_declines_a_deleted_branch(local_world: World, run: Run) -
     git(clone, "update-ref", "-d", f"refs/remotes/origin/{branch}")
     assert run("--repo", clone, "reconcile").code == 0
     assert record(clone)["phase"] == "declined"
+
+
+def test_a_binding_changed_on_main_is_reported_not_undone(local_world: World, run: Run) -> None:
+    clone = local_world.clone
+    run("--repo", clone, "reconcile", "--wait", "--interval", "0")
+    branch = json.loads((clone / ".trainer/prs/1.json").read_text())["branch"]
+    git(
+        clone,
+        "-c",
+        "user.name=r",
+        "-c",
+        "user.email=r@x",
+        "merge",
+        "--no-ff",
+        "-q",
+        "-m",
+        "merge",
+        branch,
+    )
+    git(clone, "push", "-q", "origin", "main")
+    assert run("--repo", clone, "reconcile").code == 0
+    assert record(clone)["phase"] == "promoted"
+    registry = clone / "specs/registry/math-tutor.yaml"
+    registry.write_text(registry.read_text().replace("production: 2", "production: 1"))
+    commit_all(clone, "someone rolls back by hand")
+    result = run("--repo", clone, "reconcile")
+    assert "math-tutor:production was rebound on main to version 1" in result.err
+    assert "production: 1" in registry.read_text()
+    assert record(clone)["phase"] == "promoted"

@@ -164,6 +164,26 @@ class Promoter:
         run.session.commit(settle, f"reconcile: {name} promotion PR #{pr.number} {pr.state}")
         run.result.note(name, f"promotion pull request #{pr.number} {pr.state}")
 
+    def check_bindings(self) -> None:
+        """Report a promoted alias that someone rebound on main; never undo their change."""
+        run = self.run
+        for name, spec in run.session.doc.specs.items():
+            record = spec.current_record()
+            if record is None or record.phase is not Phase.PROMOTED or record.promotion is None:
+                continue
+            registered = run.check.ws.registry.get(record.promotion.model)
+            if registered is None:
+                continue
+            number = registered.model.bindings.get(record.promotion.alias)
+            bound = next((v for v in registered.model.versions if v.version == number), None)
+            if bound is None or bound.revision != record.revision:
+                now = f"version {number} ({bound.fine_tuned_model})" if bound else "nothing"
+                run.result.note(
+                    name,
+                    f"{record.promotion.model}:{record.promotion.alias} was rebound on main to "
+                    f"{now} by someone else; trainer leaves it as it is",
+                )
+
     def promote_passed(self) -> None:
         run = self.run
         for name, spec in list(run.session.doc.specs.items()):

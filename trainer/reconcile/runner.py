@@ -137,6 +137,7 @@ def reconcile_once(
         promoter = run.promoter
         promoter.sync()
         promoter.promote_passed()
+        promoter.check_bindings()
         failures = len(run.result.failures)
         write_metrics(metrics_path(repo), run.session.doc, run.result.provider_errors, failures)
         return PassReport(run.result, in_flight(run.session.doc), run.session.doc)
