@@ -204,3 +204,14 @@ def test_prompt_variants_are_rendered_and_compared(emu: RunningEmulator) -> None
         == ["The answer is 7. (emulated base model gpt-4o-mini-2024-07-18)"] * 2
     )
     assert case.passed
+
+
+def test_the_provider_chat_call_is_the_same_synchronously(emu: RunningEmulator) -> None:
+    reply = provider(emu).chat(
+        "gpt-4o-mini-2024-07-18",
+        [{"role": "user", "content": "What is 3 + 4?"}],
+        seed=1,
+        max_tokens=20,
+    )
+    assert reply.content == "The answer is 7. (emulated base model gpt-4o-mini-2024-07-18)"
+    assert reply.system_fingerprint == "trainer-emulator"

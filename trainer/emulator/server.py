@@ -25,9 +25,9 @@ class RunningEmulator:
         return f"http://{self.host}:{self.port}/v1"
 
 
-def _config(state: EmulatorState, host: str, port: int) -> uvicorn.Config:
+def _config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
-        build_app(state),
+        app,
         host=host,
         port=port,
         log_level="warning",
@@ -39,22 +39,13 @@ def _config(state: EmulatorState, host: str, port: int) -> uvicorn.Config:
 
 def serve(state: EmulatorState, host: str = "127.0.0.1", port: int = 8321) -> None:
     """Serve until interrupted."""
-    uvicorn.Server(_config(state, host, port)).run()
+    uvicorn.Server(_config(build_app(state), host, port)).run()
 
 
 @contextmanager
 def serve_in_background(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
     """Serve an ASGI app on a thread for the duration of the block; yields the port."""
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(_config(app, host, port))
     ready = threading.Event()
     original = server.startup
 

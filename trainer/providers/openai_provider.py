@@ -104,11 +104,7 @@ class OpenAIProvider:
         timeout: float | None = None,
     ) -> ChatReply:
         self.calls += 1
-        body: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
-        if seed is not None:
-            body["seed"] = seed
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
+        body = {"model": model, "messages": messages, **_sampling(temperature, seed, max_tokens)}
         options: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
             # The SDK's own transport, retries and errors, without its per-call walk over
@@ -190,23 +186,28 @@ class OpenAIProvider:
         seed: int | None = None,
         max_tokens: int | None = None,
     ) -> ChatReply:
-        extra: dict[str, Any] = {}
-        if seed is not None:
-            extra["seed"] = seed
-        if max_tokens is not None:
-            extra["max_tokens"] = max_tokens
+        sampling = _sampling(temperature, seed, max_tokens)
 
         def complete() -> ChatReply:
             return _reply(
                 self.client.chat.completions.create(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
-                    temperature=temperature,
-                    **extra,
+                    **sampling,
                 )
             )
 
         return self._call("chat completion", complete)
+
+
+def _sampling(temperature: float, seed: int | None, max_tokens: int | None) -> dict[str, Any]:
+    """Sampling parameters as the chat API takes them (unset ones left out)."""
+    params: dict[str, Any] = {"temperature": temperature}
+    if seed is not None:
+        params["seed"] = seed
+    if max_tokens is not None:
+        params["max_tokens"] = max_tokens
+    return params
 
 
 def _reply(reply: Any) -> ChatReply:
