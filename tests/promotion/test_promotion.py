@@ -284,3 +284,20 @@ def test_a_binding_changed_on_main_is_reported_not_undone(local_world: World, ru
     assert "math-tutor:production was rebound on main to version 1" in result.err
     assert "production: 1" in registry.read_text()
     assert record(clone)["phase"] == "promoted"
+
+
+def test_a_new_alias_for_a_promoted_model_opens_a_rebinding_pr(world: World, run: Run) -> None:
+    assert world.github is not None
+    run("--repo", world.clone, "reconcile", "--wait", "--interval", "0")
+    world.github.merge(1)
+    git(world.clone, "pull", "-q", "origin", "main")
+    run("--repo", world.clone, "reconcile")
+    spec = world.clone / f"specs/jobs/{SPEC}.yaml"
+    spec.write_text(spec.read_text().replace("alias: production", "alias: canary"))
+    assert "^ promote" in run("--repo", world.clone, "plan").out
+    assert run("--repo", world.clone, "reconcile").code == 0
+    pr = world.github.pulls[2]
+    assert pr["title"].startswith("Promote math-tutor:canary → ft:")
+    registry = yaml.safe_load(origin_file(world, pr["head"]["ref"], "specs/registry/math-tutor.yaml"))
+    assert registry["bindings"] == {"production": 2, "canary": 2}
+    assert len(registry["versions"]) == 2, "the same model: a binding, not a new version"

@@ -52,7 +52,15 @@ def _settings_changed(run: Run, action: Action, desired: DesiredSpec) -> None:
     run.session.commit(update, f"reconcile: {name} {action.kind.value}")
     run.result.note(name, action.reason)
     record = run.session.doc.specs[name].revisions[revision]
-    if action.kind is ActionKind.PROMOTE and record.phase is Phase.AWAITING_REVIEW:
+    promotion = run.check.ws.jobs[name].spec.promotion
+    if action.kind is not ActionKind.PROMOTE or promotion is None:
+        return
+    target_moved = record.promotion is not None and (
+        (record.promotion.model, record.promotion.alias) != (promotion.model, promotion.alias)
+    )
+    if record.phase in (Phase.AWAITING_REVIEW, Phase.DECLINED) or (
+        record.phase is Phase.PROMOTED and target_moved
+    ):
         run.promoter.open(name, revision)
 
 
