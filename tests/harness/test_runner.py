@@ -215,3 +215,30 @@ def test_the_provider_chat_call_is_the_same_synchronously(emu: RunningEmulator) 
     )
     assert reply.content == "The answer is 7. (emulated base model gpt-4o-mini-2024-07-18)"
     assert reply.system_fingerprint == "trainer-emulator"
+
+
+def test_suite_timeout_keeps_the_answers_that_arrived(emu: RunningEmulator) -> None:
+    emu.state.faults.append(parse_fault("POST /v1/chat/completions=latency:3000ms"))
+    emu.state.faults[0].times = 2  # two slow answers; the other four arrive at once
+    request = EvaluationRequest(
+        model="gpt-4o-mini-2024-07-18",
+        tests=pick(loaded(), "telling"),
+        settings=RunSettings(suite_timeout=1.0),
+    )
+    result = evaluate(provider(emu), ResponseCache(None), request)
+    assert result.run.timed_out
+    answered = [c for c in result.run.cases if not c.errors]
+    assert len(answered) == 4
+    assert all(c.repeats[0].outputs[0].startswith("The answer is") for c in answered)
+
+
+def test_a_critical_judge_check_is_always_asked() -> None:
+    from trainer.harness.grading import CheckResult, settled
+
+    results = [
+        CheckResult("not_refusal", 3.0, False, score=1.0, passed=True),
+        CheckResult("judge_label", 1.0, True),
+    ]
+    assert not settled(results, 0.7)
+    results[1].critical = False
+    assert settled(results, 0.7)

@@ -298,6 +298,73 @@ def test_a_new_alias_for_a_promoted_model_opens_a_rebinding_pr(world: World, run
     assert run("--repo", world.clone, "reconcile").code == 0
     pr = world.github.pulls[2]
     assert pr["title"].startswith("Promote math-tutor:canary → ft:")
-    registry = yaml.safe_load(origin_file(world, pr["head"]["ref"], "specs/registry/math-tutor.yaml"))
+    registry = yaml.safe_load(
+        origin_file(world, pr["head"]["ref"], "specs/registry/math-tutor.yaml")
+    )
     assert registry["bindings"] == {"production": 2, "canary": 2}
     assert len(registry["versions"]) == 2, "the same model: a binding, not a new version"
+
+
+def test_returning_to_the_promoted_revision_trains_nothing(local_world: World, run: Run) -> None:
+    clone = local_world.clone
+    run("--repo", clone, "reconcile", "--wait", "--interval", "0")
+    branch = json.loads((clone / ".trainer/prs/1.json").read_text())["branch"]
+    git(
+        clone,
+        "-c",
+        "user.name=r",
+        "-c",
+        "user.email=r@x",
+        "merge",
+        "--no-ff",
+        "-q",
+        "-m",
+        "merge",
+        branch,
+    )
+    git(clone, "push", "-q", "origin", "main")
+    run("--repo", clone, "reconcile")
+    promoted = record(clone)
+    assert promoted["phase"] == "promoted"
+    spec = clone / f"specs/jobs/{SPEC}.yaml"
+    original = spec.read_text()
+    spec.write_text(original.replace("n_epochs: 3", "n_epochs: 4"))
+    run("--repo", clone, "reconcile")
+    spec.write_text(original)
+    run("--repo", clone, "reconcile")
+    back = record(clone)
+    assert back["revision"] == promoted["revision"]
+    assert back["phase"] == "promoted"
+    assert back["attempt"] == 1
+    jobs = local_world.emulator.state.jobs_for(
+        trainer_spec=SPEC, trainer_revision=promoted["revision"]
+    )
+    assert len(jobs) == 1, "the promoted revision is not trained again"
+
+
+def test_reevaluation_replaces_the_open_pr(world: World, run: Run) -> None:
+    assert world.github is not None
+    run("--repo", world.clone, "reconcile", "--wait", "--interval", "0")
+    spec = world.clone / f"specs/jobs/{SPEC}.yaml"
+    spec.write_text(spec.read_text().replace("overall_score: 0.82", "overall_score: 0.8"))
+    assert run("--repo", world.clone, "reconcile").code == 0
+    assert world.github.pulls[1]["state"] == "closed"
+    assert "evaluated again" in world.github.comments[1][0]
+    assert world.github.pulls[2]["state"] == "open"
+    current = record(world.clone)
+    assert (current["phase"], current["promotion"]["number"]) == ("awaiting_review", 2)
+
+
+def test_a_pr_merged_before_the_spec_moved_on_still_counts(world: World, run: Run) -> None:
+    assert world.github is not None
+    run("--repo", world.clone, "reconcile", "--wait", "--interval", "0")
+    first = record(world.clone)["revision"]
+    world.github.merge(1)
+    spec = world.clone / f"specs/jobs/{SPEC}.yaml"
+    spec.write_text(spec.read_text().replace("n_epochs: 3", "n_epochs: 4"))
+    run("--repo", world.clone, "reconcile")
+    revisions = json.loads((world.clone / ".trainer/state.json").read_text())["specs"][SPEC][
+        "revisions"
+    ]
+    assert revisions[first]["phase"] == "promoted"
+    assert world.github.comments.get(1) is None, "a merged PR is not closed or commented"

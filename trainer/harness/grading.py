@@ -90,7 +90,8 @@ def settled(results: list[CheckResult], threshold: float) -> bool:
     base = sum(r.weight * (r.score or 0.0) for r in graded)
     worst, best = base / weight, (base + sum(r.weight for r in pending)) / weight
     critical_failed = any(r.critical and r.passed is False for r in graded)
-    return critical_failed or worst >= threshold or best < threshold
+    critical_pending = any(r.critical for r in pending)
+    return critical_failed or (not critical_pending and worst >= threshold) or best < threshold
 
 
 def apply_judge(result: CheckResult, check: Check, reply: str | None, error: str | None) -> None:

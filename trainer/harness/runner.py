@@ -101,8 +101,12 @@ class Runner:
         )
         return reply.content, None
 
-    async def _gather(self, label: str, jobs: list[Any]) -> list[Answer]:
-        """Run coroutines, reporting progress, all within the suite timeout."""
+    async def _gather(self, label: str, jobs: list[Any]) -> tuple[list[Answer], bool]:
+        """Run coroutines, reporting progress, within the suite timeout.
+
+        Returns the answers and whether the timeout expired: what arrived in time is
+        kept, the rest is marked unanswered (a grader error, not a quality failure).
+        """
         total, done = len(jobs), 0
         results: list[Answer] = [(None, "not answered: the suite timeout expired")] * total
 
@@ -113,13 +117,12 @@ class Runner:
             self.progress(label, done, total)
 
         tasks = [asyncio.ensure_future(one(i, job)) for i, job in enumerate(jobs)]
-        try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=self.settings.suite_timeout)
-        except TimeoutError:
-            for task in tasks:
-                task.cancel()
-            raise
-        return results
+        done_tasks, pending = await asyncio.wait(tasks, timeout=self.settings.suite_timeout)
+        for task in pending:
+            task.cancel()
+        for task in done_tasks:
+            task.result()  # re-raise what must stop the run (a rejected API key)
+        return results, bool(pending)
 
     async def run_model(self, model: str, cases: list[CaseInput]) -> ModelRun:
         self._semaphore = asyncio.Semaphore(
@@ -134,11 +137,8 @@ class Runner:
                 for vi, messages in enumerate(case.variants):
                     plan.append((ci, repeat, vi))
                     jobs.append(self._ask(run, model, messages, sampling, repeat))
-        try:
-            answers = await self._gather(f"answers of {model}", jobs)
-        except TimeoutError:
-            run.timed_out = True
-            answers = [(None, "not answered: the suite timeout expired")] * len(jobs)
+        answers, timed_out = await self._gather(f"answers of {model}", jobs)
+        run.timed_out = run.timed_out or timed_out
         by_case: dict[tuple[int, int], list[Answer]] = {}
         for (ci, repeat, _), answer in zip(plan, answers, strict=True):
             by_case.setdefault((ci, repeat), []).append(answer)
@@ -203,10 +203,7 @@ class Runner:
                 check.type, check.params, case.question, repeats[(ci, repeat)][0][0]
             )
             jobs.append(self._ask(run, judge, messages, JUDGE_SAMPLING, 0))
-        try:
-            replies = await self._gather(f"judge {judge}", jobs)
-        except TimeoutError:
-            run.timed_out = True
-            replies = [(None, "judge: the suite timeout expired")] * len(jobs)
+        replies, timed_out = await self._gather(f"judge {judge}", jobs)
+        run.timed_out = run.timed_out or timed_out
         for (ci, repeat, k), (reply, error) in zip(pending, replies, strict=True):
             apply_judge(repeats[(ci, repeat)][1][k], cases[ci].case.checks[k], reply, error)

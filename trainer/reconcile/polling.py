@@ -101,8 +101,11 @@ def poll(run: Run) -> None:
 
     def record(doc: StateDocument) -> None:
         for (name, revision, job_id), answer in zip(targets, answers, strict=True):
-            if isinstance(answer, ProviderError):
+            rec = doc.specs[name].revisions[revision]
+            if isinstance(answer, ProviderError) or rec.provider.job_id != job_id:
                 continue
+            if rec.intent is not None or rec.phase not in TRAINING_IN_FLIGHT:
+                continue  # another writer moved it on since we read it
             apply_job(doc, run, name, revision, answer, "")
             if job_id in events:
                 doc.specs[name].revisions[revision].provider.events = events[job_id]

@@ -47,7 +47,7 @@ class Promoter:
 
         def intend(doc: StateDocument) -> None:
             doc.specs[name].revisions[revision].intent = Intent(
-                op="open_pr", run_id=run.run_id, at=run.now()
+                op="open_pr", run_id=run.run_id, at=run.now(), detail=forced
             )
 
         run.session.commit(intend, f"reconcile: {name} opening a promotion pull request")
@@ -91,24 +91,33 @@ class Promoter:
         run.result.note(name, f"promotion pull request #{pr.number}: {pr.url}")
         self.close_others(name, revision, f"Superseded by #{pr.number} ({pr.url}).")
 
-    def close_pr(self, name: str, revision: str, comment: str, reason: str) -> None:
+    def close_pr(
+        self,
+        name: str,
+        revision: str,
+        comment: str,
+        reason: str,
+        move_to: Phase | None = Phase.SUPERSEDED,
+    ) -> None:
         run = self.run
         record = run.session.doc.specs[name].revisions[revision]
-        if (
-            record.promotion is None
-            or record.promotion.number is None
-            or record.promotion.state != "open"
-        ):
+        promotion = record.promotion
+        if promotion is None or promotion.number is None or promotion.state != "open":
             return
-        closed = self.backend.close(record.promotion.number, comment)
+        current = self.backend.get(promotion.number)
+        if current.state != "open":  # merged or closed before we got here: record that
+            if record.phase is Phase.AWAITING_REVIEW:
+                self._settle(name, revision, current)
+            return
+        closed = self.backend.close(promotion.number, comment)
 
         def done(doc: StateDocument) -> None:
             rec = doc.specs[name].revisions[revision]
             assert rec.promotion is not None
             rec.promotion.state = closed.state
             rec.promotion.updated_at = run.now()
-            if rec.phase is Phase.AWAITING_REVIEW:
-                rec.move(Phase.SUPERSEDED, reason, run.now())
+            if rec.phase is Phase.AWAITING_REVIEW and move_to is not None:
+                rec.move(move_to, reason, run.now())
 
         run.session.commit(done, f"reconcile: {name} closed promotion PR #{closed.number}")
         run.result.note(name, f"closed promotion pull request #{closed.number}: {reason}")
@@ -204,6 +213,12 @@ class Promoter:
                 run.result.fail(name, f"promotion: {exc}")
 
     def _promote_one(self, name: str, record: RevisionRecord) -> None:
+        intent = record.intent
+        if intent is not None and intent.op == "open_pr":
+            if not self.run.foreign_intent_is_live(intent.run_id, intent.at):
+                # an earlier run stopped while opening the PR: finish it (found by branch)
+                self.open(name, record.revision, forced=intent.detail)
+            return
         if record.phase is Phase.EVALUATING and record.evaluation and record.evaluation.passed:
             self.open(name, record.revision)
         elif (

@@ -40,6 +40,16 @@ def _settings_changed(run: Run, action: Action, desired: DesiredSpec) -> None:
     """Record new evaluation or promotion settings (evaluation itself comes with the harness)."""
     name, revision = action.name, desired.revision
 
+    if action.kind is ActionKind.REEVALUATE:
+        run.promoter.close_pr(
+            name,
+            revision,
+            "The evaluation settings changed: this model is evaluated again, and a new "
+            "promotion pull request follows if it passes.",
+            "evaluation settings changed",
+            move_to=None,
+        )
+
     def update(doc: StateDocument) -> None:
         record = doc.specs[name].revisions[revision]
         record.fields = {k: dict(v) for k, v in desired.fields.items()}
@@ -123,6 +133,7 @@ def reconcile_once(
         run = Run(StateSession(store), check, provider_factory)
         log.info("reconcile pass: %d spec(s), state %s", len(check.ws.jobs), store.description)
         desired = desired_state(check.ws, check.digests, check.estimates)
+        run.promoter.sync()  # a PR merged since the last pass counts before anything moves on
         for action in plan(desired, run.session.doc).actions:
             if action.kind is ActionKind.NOOP:
                 continue
@@ -143,7 +154,6 @@ def reconcile_once(
             run.result.provider_errors += 1
             run.result.fail("(evaluation)", str(exc))
         promoter = run.promoter
-        promoter.sync()
         promoter.promote_passed()
         promoter.check_bindings()
         failures = len(run.result.failures)

@@ -24,6 +24,12 @@ from trainer.state.document import (
 )
 
 log = logging.getLogger("trainer.reconcile")
+
+
+class Moot(Exception):
+    """Raised inside a state change whose precondition no longer holds: nothing is saved."""
+
+
 Claim = Literal["fresh", "takeover", "existing", "revived", "busy"]
 
 
@@ -43,10 +49,12 @@ def _claim(
         if run.foreign_intent_is_live(record.intent.run_id, record.intent.at):
             return "busy", None
         mode: Claim = "takeover"
-    elif (
-        record is not None
-        and record.phase not in ENDED
-        and (record.provider.job_id or record.phase not in TRAINING_IN_FLIGHT)
+    elif record is not None and (
+        record.phase is Phase.PROMOTED  # its model serves already: never train it again
+        or (
+            record.phase not in ENDED
+            and (record.provider.job_id or record.phase not in TRAINING_IN_FLIGHT)
+        )
     ):
         mode = "existing"
     else:
@@ -121,10 +129,20 @@ def start_training(run: Run, desired: DesiredSpec, job: JobSpec, reason: str) ->
             seed=spec.seed,
             metadata=tags,
         )
-        run.session.commit(
-            lambda doc: doc.specs[name].revisions[revision].files.update(files),
-            f"reconcile: {name} datasets uploaded",
-        )
+
+        def confirm(doc: StateDocument) -> None:
+            """Still ours? (Another run may have taken over after the lease.) Renew it."""
+            rec = doc.specs[name].revisions[revision]
+            if rec.intent is None or rec.intent.run_id != run.run_id:
+                raise Moot
+            rec.files.update(files)
+            rec.intent.at = run.now()
+
+        try:
+            run.session.commit(confirm, f"reconcile: {name} datasets uploaded")
+        except Moot:
+            run.result.skipped.append((name, "another reconciler took over starting this job"))
+            return
         try:
             info = run.provider.create_job(request)
         except ProviderRejected as exc:
@@ -199,11 +217,17 @@ def retire(run: Run, name: str, revision: str, final: Phase, reason: str) -> Non
     if job_id is not None:
 
         def intend(doc: StateDocument) -> None:
-            doc.specs[name].revisions[revision].intent = Intent(
-                op="cancel_job", run_id=run.run_id, at=run.now()
-            )
+            rec = doc.specs[name].revisions[revision]
+            if rec.phase not in TRAINING_IN_FLIGHT or (
+                rec.intent and run.foreign_intent_is_live(rec.intent.run_id, rec.intent.at)
+            ):
+                raise Moot  # another run ended it meanwhile, or is ending it now
+            rec.intent = Intent(op="cancel_job", run_id=run.run_id, at=run.now())
 
-        run.session.commit(intend, f"reconcile: cancelling job {job_id} of {name}")
+        try:
+            run.session.commit(intend, f"reconcile: cancelling job {job_id} of {name}")
+        except Moot:
+            return
         try:
             info = run.provider.cancel_job(job_id)
         except ProviderRejected:  # it ended meanwhile; record how
@@ -214,6 +238,8 @@ def retire(run: Run, name: str, revision: str, final: Phase, reason: str) -> Non
     def record_end(doc: StateDocument) -> None:
         rec = doc.specs[name].revisions[revision]
         rec.intent = None
+        if rec.phase in ENDED:
+            return  # someone recorded the end first
         if ended is not None:
             rec.provider.job_id = ended.id
             rec.provider.status = ended.status

@@ -62,6 +62,7 @@ class Intent(StateModel):
     op: str
     run_id: str
     at: datetime
+    detail: str | None = None
 
 
 class UploadRecord(StateModel):
