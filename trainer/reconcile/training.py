@@ -202,12 +202,15 @@ def retire(run: Run, name: str, revision: str, final: Phase, reason: str) -> Non
         )
         return
     if record.phase not in TRAINING_IN_FLIGHT:
-        run.session.commit(
-            lambda doc: (
-                doc.specs[name].revisions[revision].move(Phase.SUPERSEDED, reason, run.now())
-            ),
-            f"reconcile: {name} revision {revision[:12]} superseded",
-        )
+
+        def supersede(doc: StateDocument) -> None:
+            rec = doc.specs[name].revisions[revision]
+            if rec.phase in ENDED:
+                return  # another writer ended it first
+            rec.intent = None
+            rec.move(Phase.SUPERSEDED, reason, run.now())
+
+        run.session.commit(supersede, f"reconcile: {name} revision {revision[:12]} superseded")
         return
     job_id = record.provider.job_id
     if job_id is None and record.intent is not None:  # a create that may have happened
