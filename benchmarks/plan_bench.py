@@ -44,6 +44,7 @@ def build(root: Path, specs: int, dataset_mb: float) -> None:
         with (datasets / f"shared-{d}.jsonl").open("w") as handle:
             for i in range(lines):
                 handle.write(LINE.replace("2/3", f"{d}/{i + 3}") + "\n")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "harness", root / "harness")
     jobs = root / "specs/jobs"
     jobs.mkdir(parents=True)
     for n in range(specs):

@@ -38,6 +38,12 @@ def free_port() -> int:
 def build(root: Path, specs: int) -> None:
     (root / "specs/jobs").mkdir(parents=True)
     shutil.copytree(ROOT / "specs/datasets", root / "specs/datasets")
+    (root / "harness").mkdir()
+    (root / "harness/bench.yaml").write_text(  # one small case: the bench measures reconcile
+        "suite: bench\ncategory: pedagogy\ntests:\n  bench:\n    cases:\n      - id: one\n"
+        "        messages: [{role: user, content: 'What is 2 + 3?'}]\n"
+        "        checks: [{type: question_asked}]\n"
+    )
     for n in range(specs):
         body = {
             "name": f"job-{n:03d}",
@@ -48,6 +54,7 @@ def build(root: Path, specs: int) -> None:
             "suffix": f"bench-{n}",
             "policy": {"scope": f"tenant_{n % 7}"},
             "datasheet": {"source": "bench", "license": "proprietary", "redaction": "synthetic"},
+            "evaluation": {"harness_config": {"pedagogy_tests": ["bench"], "safety_tests": []}},
         }
         (root / f"specs/jobs/job-{n:03d}.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
