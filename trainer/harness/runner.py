@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ class ModelRun:
     cache_hits: int = 0
     fingerprints: set[str] = field(default_factory=set)
     timed_out: bool = False
+    answer_seconds: float = 0.0
+    """Wall time spent collecting the model's answers (before grading)."""
 
 
 Answer = tuple[str | None, str | None]
@@ -137,7 +140,9 @@ class Runner:
                 for vi, messages in enumerate(case.variants):
                     plan.append((ci, repeat, vi))
                     jobs.append(self._ask(run, model, messages, sampling, repeat))
+        started = time.perf_counter()
         answers, timed_out = await self._gather(f"answers of {model}", jobs)
+        run.answer_seconds = time.perf_counter() - started
         run.timed_out = run.timed_out or timed_out
         by_case: dict[tuple[int, int], list[Answer]] = {}
         for (ci, repeat, _), answer in zip(plan, answers, strict=True):
