@@ -23,6 +23,25 @@ def record(root: Path) -> dict[str, Any]:
     return value
 
 
+def merge_local_pr(clone: Path, number: int) -> None:
+    """What a reviewer does with a local promotion PR: merge its branch and push main."""
+    branch = json.loads((clone / f".trainer/prs/{number}.json").read_text())["branch"]
+    git(
+        clone,
+        "-c",
+        "user.name=r",
+        "-c",
+        "user.email=r@x",
+        "merge",
+        "--no-ff",
+        "-q",
+        "-m",
+        "merge",
+        branch,
+    )
+    git(clone, "push", "-q", "origin", "main")
+
+
 def origin_file(world: World, ref: str, path: str) -> str:
     return git(world.origin, "show", f"{ref}:{path}")
 
@@ -225,22 +244,8 @@ def test_github_errors_say_what_to_fix(world: World, run: Run) -> None:
 def test_local_backend_sees_a_local_merge(local_world: World, run: Run) -> None:
     clone = local_world.clone
     assert run("--repo", clone, "reconcile", "--wait", "--interval", "0").code == 0
-    pr = json.loads((clone / ".trainer/prs/1.json").read_text())
     assert (clone / ".trainer/prs/1.md").read_text().startswith("<!-- trainer:promotion")
-    git(
-        clone,
-        "-c",
-        "user.name=r",
-        "-c",
-        "user.email=r@x",
-        "merge",
-        "--no-ff",
-        "-q",
-        "-m",
-        "merge",
-        pr["branch"],
-    )
-    git(clone, "push", "-q", "origin", "main")
+    merge_local_pr(clone, 1)
     assert run("--repo", clone, "reconcile").code == 0
     assert record(clone)["phase"] == "promoted"
     assert PRODUCTION in (clone / "specs/registry/math-tutor.yaml").read_text()
@@ -260,21 +265,7 @@ def test_local_backend_declines_a_deleted_branch(local_world: World, run: Run) -
 def test_a_binding_changed_on_main_is_reported_not_undone(local_world: World, run: Run) -> None:
     clone = local_world.clone
     run("--repo", clone, "reconcile", "--wait", "--interval", "0")
-    branch = json.loads((clone / ".trainer/prs/1.json").read_text())["branch"]
-    git(
-        clone,
-        "-c",
-        "user.name=r",
-        "-c",
-        "user.email=r@x",
-        "merge",
-        "--no-ff",
-        "-q",
-        "-m",
-        "merge",
-        branch,
-    )
-    git(clone, "push", "-q", "origin", "main")
+    merge_local_pr(clone, 1)
     assert run("--repo", clone, "reconcile").code == 0
     assert record(clone)["phase"] == "promoted"
     registry = clone / "specs/registry/math-tutor.yaml"
@@ -308,21 +299,7 @@ def test_a_new_alias_for_a_promoted_model_opens_a_rebinding_pr(world: World, run
 def test_returning_to_the_promoted_revision_trains_nothing(local_world: World, run: Run) -> None:
     clone = local_world.clone
     run("--repo", clone, "reconcile", "--wait", "--interval", "0")
-    branch = json.loads((clone / ".trainer/prs/1.json").read_text())["branch"]
-    git(
-        clone,
-        "-c",
-        "user.name=r",
-        "-c",
-        "user.email=r@x",
-        "merge",
-        "--no-ff",
-        "-q",
-        "-m",
-        "merge",
-        branch,
-    )
-    git(clone, "push", "-q", "origin", "main")
+    merge_local_pr(clone, 1)
     run("--repo", clone, "reconcile")
     promoted = record(clone)
     assert promoted["phase"] == "promoted"

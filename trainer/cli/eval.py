@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,9 +11,13 @@ import click
 from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_FAILED, EXIT_OK, SpecError, UsageError
 from trainer.harness.cache import ResponseCache
-from trainer.harness.evaluate import EvaluationRequest, evaluate, select_tests
+from trainer.harness.evaluate import (
+    EvaluationRequest,
+    evaluate,
+    request_for_spec,
+    select_tests,
+)
 from trainer.harness.report import render_json, render_junit, render_markdown
-from trainer.harness.runner import RunSettings
 from trainer.repository import check_repository
 
 CACHE_DIR = ".trainer/cache/responses"
@@ -78,31 +83,17 @@ def eval_command(
         raise UsageError(
             f"no suite named {unknown[0]!r} in harness/ (have: {', '.join(sorted(check.suites))})"
         )
-    request = EvaluationRequest(
-        model=model, baseline=baseline, tests=select_tests(check.suites, None, list(suites))
-    )
     if spec_name is not None:
         job = check.ws.jobs.get(spec_name)
         if job is None:
             raise UsageError(f"no spec named {spec_name!r} in specs/jobs/")
-        evaluation = job.spec.evaluation
-        config = evaluation.harness_config
-        request.tests = select_tests(check.suites, config.tests())
-        request.thresholds = job.spec.policy.thresholds.as_dict()
-        request.category_weights = dict(evaluation.weights)
-        request.error_budget = evaluation.error_budget
-        request.margin = evaluation.non_inferiority_margin
-        request.spec = spec_name
-        judge = judge or (evaluation.judge.model if evaluation.judge else None)
-        request.settings = RunSettings(
-            concurrency=config.max_concurrency,
-            parallel=config.parallel,
-            request_timeout=config.request_timeout,
-            suite_timeout=config.timeout,
-            judge_model=judge,
-        )
+        request = request_for_spec(check.suites, job.spec, model, baseline)
     else:
-        request.settings = RunSettings(judge_model=judge)
+        request = EvaluationRequest(
+            model=model, baseline=baseline, tests=select_tests(check.suites, None, list(suites))
+        )
+    judge = judge or request.settings.judge_model
+    request.settings = replace(request.settings, judge_model=judge)
     if judge and judge == model:
         raise UsageError("the judge must not be the model under test; name another --judge")
     from trainer.providers.openai_provider import OpenAIProvider

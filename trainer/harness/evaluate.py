@@ -13,6 +13,7 @@ from trainer.harness.runner import ModelRun, Runner, RunSettings
 from trainer.harness.samples import SelectedTest, render_case
 from trainer.harness.scoring import Estimate, Gate, Scores, decide, paired_differences, score_cases
 from trainer.providers.base import Provider
+from trainer.specs.models import TrainingJob
 from trainer.state.document import utcnow
 
 
@@ -72,6 +73,36 @@ def select_tests(
         if not suite_names or suite_name in suite_names
         for name, test in loaded.suite.tests.items()
     ]
+
+
+def request_for_spec(
+    suites: dict[str, LoadedSuite],
+    spec: TrainingJob,
+    model: str,
+    baseline: str | None,
+    revision: str | None = None,
+) -> EvaluationRequest:
+    """What a spec says about evaluating `model`: tests, thresholds, weights, judge, limits."""
+    evaluation = spec.evaluation
+    config = evaluation.harness_config
+    return EvaluationRequest(
+        model=model,
+        tests=select_tests(suites, config.tests()),
+        baseline=baseline,
+        thresholds=spec.policy.thresholds.as_dict(),
+        category_weights=dict(evaluation.weights),
+        settings=RunSettings(
+            concurrency=config.max_concurrency,
+            parallel=config.parallel,
+            request_timeout=config.request_timeout,
+            suite_timeout=config.timeout,
+            judge_model=evaluation.judge.model if evaluation.judge else None,
+        ),
+        error_budget=evaluation.error_budget,
+        margin=evaluation.non_inferiority_margin,
+        spec=spec.name,
+        revision=revision,
+    )
 
 
 def evaluate(

@@ -6,9 +6,8 @@ import logging
 from pathlib import Path
 
 from trainer.harness.cache import ResponseCache
-from trainer.harness.evaluate import Evaluation, EvaluationRequest, evaluate, select_tests
+from trainer.harness.evaluate import Evaluation, evaluate, request_for_spec
 from trainer.harness.report import render_json, render_markdown
-from trainer.harness.runner import RunSettings
 from trainer.phases import Phase
 from trainer.planner import DesiredSpec
 from trainer.reconcile.run import Run
@@ -38,31 +37,6 @@ def resolve_baseline(run: Run, job: JobSpec) -> tuple[str, str]:
     if ":" in wanted or run.check.pricing.price(wanted) is not None:
         return wanted, "the model named in evaluation.baseline"
     return spec.base_model, f"the base model ({wanted!r} is not bound in the registry yet)"
-
-
-def request_for(
-    run: Run, job: JobSpec, model: str, baseline: str | None, revision: str
-) -> EvaluationRequest:
-    evaluation = job.spec.evaluation
-    config = evaluation.harness_config
-    return EvaluationRequest(
-        model=model,
-        tests=select_tests(run.check.suites, config.tests()),
-        baseline=baseline,
-        thresholds=job.spec.policy.thresholds.as_dict(),
-        category_weights=dict(evaluation.weights),
-        settings=RunSettings(
-            concurrency=config.max_concurrency,
-            parallel=config.parallel,
-            request_timeout=config.request_timeout,
-            suite_timeout=config.timeout,
-            judge_model=evaluation.judge.model if evaluation.judge else None,
-        ),
-        error_budget=evaluation.error_budget,
-        margin=evaluation.non_inferiority_margin,
-        spec=job.spec.name,
-        revision=revision,
-    )
 
 
 def write_reports(root: Path, name: str, revision: str, result: Evaluation) -> str:
@@ -105,7 +79,7 @@ def evaluate_trained(run: Run, desired: dict[str, DesiredSpec]) -> None:
         assert model is not None
         baseline, why = resolve_baseline(run, job)
         log.info("evaluating %s (baseline %s: %s)", model, baseline, why, extra={"spec": name})
-        request = request_for(run, job, model, baseline, revision)
+        request = request_for_spec(run.check.suites, job.spec, model, baseline, revision)
         cache = ResponseCache(run.check.ws.root / RESPONSE_CACHE)
         result = evaluate(run.provider, cache, request)
         report = write_reports(run.check.ws.root, name, revision, result)
