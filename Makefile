@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit wheel bench clean
 
 $(BIN)/trainer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/trainer: pyproject.toml
 demo: $(BIN)/trainer
 	$(BIN)/trainer demo
 
-test: lint typecheck unit
+test: lint typecheck unit wheel
 
 lint: $(BIN)/trainer
 	$(BIN)/ruff check .
@@ -26,8 +26,12 @@ typecheck: $(BIN)/trainer
 unit: $(BIN)/trainer
 	$(BIN)/pytest -q
 
+# The wheel as a user gets it: built, installed into a fresh virtualenv, run elsewhere.
+wheel: $(BIN)/trainer
+	$(BIN)/pytest -q -m wheel tests/packaging
+
 bench: $(BIN)/trainer
 	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .trainer
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .trainer build dist *.egg-info

@@ -89,3 +89,30 @@ def test_unknown_suite_and_self_judging_are_usage_errors(emu: RunningEmulator, r
     )
     assert result.code == 2
     assert "the judge must not be the model under test" in result.err
+
+
+def test_eval_outside_a_gitops_repository_uses_the_default_suites(
+    emu: RunningEmulator, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    out = tmp_path / "report.json"
+    nowhere = tmp_path / "not-a-repo"
+    nowhere.mkdir()
+    result = run(
+        "--repo",
+        nowhere,
+        "eval",
+        "--model",
+        "gpt-4o-mini-2024-07-18",
+        "--format",
+        "json",
+        "--out",
+        out,
+        "--no-cache",
+    )
+    assert result.code in (0, 1), result.err
+    assert f"no suites in {nowhere / 'harness'}; using the default suites of trainer" in result.err
+    data = json.loads(out.read_text())
+    assert {"curriculum_alignment", "harmful_content"} <= set(data["tests"])
+    assert summary.read_text().startswith("## "), "the job summary gets the Markdown report"

@@ -87,7 +87,7 @@ def test_cloud_uris_need_the_optional_extra(tmp_path: Path) -> None:
     try:
         import fsspec  # noqa: F401
     except ImportError:
-        with pytest.raises(FetchError, match=r"pip install 'trainer\[cloud\]'"):
+        with pytest.raises(FetchError, match=r"pip install 'trainer-gitops\[cloud\]'"):
             fetch_dataset("s3://bucket/data.jsonl", tmp_path / "d.jsonl")
     else:
         pytest.skip("fsspec is installed here")

@@ -28,7 +28,12 @@ def test_workflows_pass_actionlint_and_zizmor_offline() -> None:
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     audit = subprocess.run(
-        [str(BIN / "zizmor"), "--offline", str(REPO / ".github/workflows")],
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            str(REPO / ".github/workflows"),
+            str(REPO / "action.yml"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -37,15 +42,29 @@ def test_workflows_pass_actionlint_and_zizmor_offline() -> None:
 
 
 def _trainer_invocations() -> list[list[str]]:
+    """The trainer command lines of the composite action, without the args input."""
     calls = []
-    for workflow in WORKFLOWS:
-        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
-            for step in job.get("steps", []):
-                for line in str(step.get("run", "")).splitlines():
-                    words = shlex.split(line)
-                    if words and words[0] == "trainer":
-                        calls.append(words[1:])
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    for step in action["runs"]["steps"]:
+        for line in str(step.get("run", "")).splitlines():
+            words = shlex.split(line.replace('"${extra[@]}"', ""), comments=True)
+            if words and words[0] == "trainer":
+                calls.append([w for w in words[1:] if w != "\\"])
     return calls
+
+
+def test_the_repository_workflows_run_the_composite_action() -> None:
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) >= {"command", "state", "version", "python-version", "args"}
+    commands = {
+        yaml.safe_load(w.read_text())["jobs"][job]["steps"][-1]["with"]["command"]
+        for w, job in (
+            (REPO / ".github/workflows/plan.yml", "plan"),
+            (REPO / ".github/workflows/reconcile.yml", "reconcile"),
+        )
+    }
+    assert commands == {"plan", "reconcile"}
 
 
 def test_every_trainer_command_the_workflows_call_exists_with_those_flags(run: Run) -> None:
@@ -65,12 +84,10 @@ def test_workflow_policies() -> None:
     reconcile = yaml.safe_load((REPO / ".github/workflows/reconcile.yml").read_text())
     assert reconcile["concurrency"] == {"group": "trainer-reconcile", "cancel-in-progress": False}
     assert reconcile[True]["schedule"] == [{"cron": "*/30 * * * *"}]
-    reusable = yaml.safe_load((REPO / ".github/workflows/trainer.yml").read_text())
-    assert "workflow_call" in reusable[True]
     for workflow in WORKFLOWS:
         for job in yaml.safe_load(workflow.read_text())["jobs"].values():
             for step in job.get("steps", []):
-                if "uses" in step:
+                if "uses" in step and step["uses"] != "./":
                     ref = step["uses"].split("@", 1)[1]
                     assert len(ref) == 40, (
                         f"{workflow.name}: {step['uses']} is not pinned to a commit"

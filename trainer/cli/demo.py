@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -18,21 +19,24 @@ from trainer.providers.openai_provider import OpenAIProvider
 from trainer.reconcile.runner import reconcile_until_settled
 from trainer.render.status import render_summary
 
-COPIED = ("specs", "harness", ".gitignore")
+COPIED = ("specs", "harness")
 
 
-def _scratch_repo(source: Path, target: Path) -> Path:
-    if not (source / "specs/jobs").is_dir():
-        raise UsageError(
-            f"{source} has no specs/jobs/; run the demo from the trainer repository or pass --repo"
-        )
-    target.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        path = source / name
-        if path.is_dir():
-            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns(".trainer"))
-        elif path.is_file():
-            shutil.copy2(path, target / name)
+def _scratch_repo(source: Path | None, target: Path) -> Path:
+    """A new git repository at `target` holding the example (the packaged one by default)."""
+    if target.exists() and any(target.iterdir()):
+        raise UsageError(f"--dir {target} is not empty; name a new or empty directory")
+    with resources.as_file(resources.files("trainer") / "example") as packaged:
+        origin = source or packaged
+        if not (origin / "specs/jobs").is_dir():
+            raise UsageError(f"--example {origin} has no specs/jobs/; name a GitOps repository")
+        target.mkdir(parents=True, exist_ok=True)
+        for name in COPIED:
+            if (origin / name).is_dir():
+                shutil.copytree(
+                    origin / name, target / name, ignore=shutil.ignore_patterns(".trainer")
+                )
+    (target / ".gitignore").write_text(".trainer/\n", encoding="utf-8")
     git = ["git", "-c", "user.name=trainer demo", "-c", "user.email=demo@trainer.invalid"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=target, check=True)
     subprocess.run([*git, "add", "-A"], cwd=target, check=True)
@@ -61,6 +65,11 @@ def _section(title: str) -> None:
     help="Where to create the scratch repository (default: a new temp directory).",
 )
 @click.option(
+    "--example",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Demo this GitOps repository instead of the packaged example.",
+)
+@click.option(
     "--job-seconds",
     default=4.0,
     show_default=True,
@@ -68,14 +77,17 @@ def _section(title: str) -> None:
     help="How long each emulated fine-tuning job takes.",
 )
 @pass_settings
-def demo(settings: Settings, directory: Path | None, job_seconds: float) -> int:
+def demo(
+    settings: Settings, directory: Path | None, example: Path | None, job_seconds: float
+) -> int:
     """Copy the example repository, start the emulator, plan and reconcile until done.
 
     Needs no API key and no network: everything runs against the built-in emulator.
     """
     from trainer.cli.main import main as trainer
 
-    root = _scratch_repo(settings.repo, directory or Path(tempfile.mkdtemp(prefix="trainer-demo-")))
+    scratch = directory or Path(tempfile.mkdtemp(prefix="trainer-demo-"))
+    root = _scratch_repo(example, scratch)
     click.echo(f"scratch GitOps repository: {root}", err=True)
     emulated = EmulatorState(timings=Timings.total(job_seconds))
     emulated.imported.update(_registry_models(root))

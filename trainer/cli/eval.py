@@ -10,6 +10,7 @@ import click
 
 from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_FAILED, EXIT_OK, SpecError, UsageError
+from trainer.github_actions import write_step_summary
 from trainer.harness.cache import ResponseCache
 from trainer.harness.evaluate import (
     EvaluationRequest,
@@ -17,6 +18,7 @@ from trainer.harness.evaluate import (
     request_for_spec,
     select_tests,
 )
+from trainer.harness.loading import HARNESS_DIR, default_suites
 from trainer.harness.report import render_json, render_junit, render_markdown
 from trainer.repository import check_repository
 
@@ -78,6 +80,13 @@ def eval_command(
     check = check_repository(settings.repo)
     if not check.ok:
         raise SpecError(check.diagnostics)
+    if not check.suites and spec_name is None:
+        check.suites.update(default_suites())
+        click.echo(
+            f"no suites in {settings.repo / HARNESS_DIR}; using the default suites of trainer "
+            f"({', '.join(sorted(check.suites))})",
+            err=True,
+        )
     unknown = [s for s in suites if s not in check.suites]
     if unknown:
         raise UsageError(
@@ -92,6 +101,8 @@ def eval_command(
         request = EvaluationRequest(
             model=model, baseline=baseline, tests=select_tests(check.suites, None, list(suites))
         )
+    if not any(t.test.cases for t in request.tests):
+        raise UsageError("no tests to run: the selected suites have no cases")
     judge = judge or request.settings.judge_model
     request.settings = replace(request.settings, judge_model=judge)
     if judge and judge == model:
@@ -108,6 +119,7 @@ def eval_command(
         click.echo(f"report written to {out}", err=True)
     else:
         click.echo(text, nl=False)
+    write_step_summary(text if output_format == "markdown" else render_markdown(result))
     verdict = "passed" if result.gate.passed else "FAILED"
     click.echo(
         f"gate {verdict}: overall {result.scores.overall.value:.3f}; "

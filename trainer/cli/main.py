@@ -32,6 +32,7 @@ COMMANDS = {
     "demote": ("trainer.cli.demote", "demote"),
     "emulator": ("trainer.cli.emulator", "emulator"),
     "demo": ("trainer.cli.demo", "demo"),
+    "init": ("trainer.cli.init", "init"),
 }
 
 

@@ -86,7 +86,7 @@ def _fetch_fsspec(uri: str, target: Path) -> Path:
     except ImportError:
         raise FetchError(
             f"{uri}: reading s3:// and gs:// needs the optional extra: "
-            "pip install 'trainer[cloud]' (fsspec with s3fs/gcsfs)"
+            "pip install 'trainer-gitops[cloud]' (fsspec with s3fs/gcsfs)"
         ) from None
     try:
         with fsspec.open(uri, "rb") as source, target.open("wb") as handle:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -88,6 +89,16 @@ def _check_params(suite: Suite, out: list[Diagnostic], position: YamlDocument) -
                             "counterfactual_consistency needs a case with variants to compare",
                         )
                     )
+
+
+def default_suites() -> dict[str, LoadedSuite]:
+    """The suites trainer ships (those of the packaged example, which `trainer init` writes)."""
+    with resources.as_file(resources.files("trainer") / "example") as example:
+        problems: list[Diagnostic] = []
+        suites = load_suites(example, FileDigests(example), problems)
+    if any(p.is_error for p in problems):
+        raise RuntimeError(f"the packaged suites are invalid: {problems[0]}")
+    return suites
 
 
 def load_suites(root: Path, digests: FileDigests, out: list[Diagnostic]) -> dict[str, LoadedSuite]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -70,4 +71,6 @@ def _repo_path(uri: str, repo_root: Path) -> DatasetRef:
         raise DatasetUriError(f"{uri!r} does not exist (paths are relative to the repository root)")
     if not resolved.is_file():
         raise DatasetUriError(f"{uri!r} is not a regular file")
-    return DatasetRef("repo", uri, resolved.relative_to(root).as_posix())
+    # The path as written (normalised), not the resolved one: messages name the file the
+    # user wrote, also when a folder of the repository is a symlink within it.
+    return DatasetRef("repo", uri, posixpath.normpath(uri))
