@@ -5,4 +5,9 @@ moves jobs through their statuses over time, and serves fine-tuned models that r
 learned from their training file (by nearest-neighbour retrieval), so evaluations of a
 base and a fine-tuned model differ for a real reason. Every answer says it comes from
 the emulator.
+
+Entry points: `server` (run it), `state` (its in-memory world), `faults` (inject errors).
+The HTTP side: `app` assembles `routes.*` behind `middleware`, sharing `responses`;
+`validation` checks job requests. What models say: `retrieval` (fine-tuned models),
+`replies` (base models and the judge), `safety` (the filter every model starts with).
 """

@@ -13,11 +13,11 @@ from typing import Any
 from trainer.datasets.cost import default_epochs
 from trainer.datasets.pricing import builtin_table
 from trainer.emulator.faults import Fault
-from trainer.emulator.learning import RetrievalModel
+from trainer.emulator.retrieval import RetrievalModel
 
-ORGANIZATION = "org-trainer-emulator"
+_ORGANIZATION = "org-trainer-emulator"
 OWNER = "trainer-emulator"
-STATUSES = ("validating_files", "queued", "running", "succeeded")
+_STATUSES = ("validating_files", "queued", "running", "succeeded")
 
 
 @dataclass
@@ -113,13 +113,13 @@ class EmulatorState:
             marks.append(marks[-1] + seconds)
         now = self.clock()
         if job.forced:
-            index = STATUSES.index(job.forced) if job.forced in STATUSES else 3
+            index = _STATUSES.index(job.forced) if job.forced in _STATUSES else 3
             reached = min(index, 3)
         else:
             reached = sum(1 for mark in marks[1:] if now >= mark)
         if reached >= 3 and job.fail_with:
             return "failed", marks[3] if not job.forced else now
-        return STATUSES[reached], marks[min(reached, 3)]
+        return _STATUSES[reached], marks[min(reached, 3)]
 
     def fine_tuned_model(self, job: Job) -> str:
         suffix = job.suffix or "model"
@@ -150,7 +150,7 @@ class EmulatorState:
                 k: hyper[k] for k in ("n_epochs", "batch_size", "learning_rate_multiplier")
             },
             "model": job.model,
-            "organization_id": ORGANIZATION,
+            "organization_id": _ORGANIZATION,
             "result_files": [],
             "seed": job.seed,
             "status": status,
@@ -165,7 +165,7 @@ class EmulatorState:
 
     def events(self, job: Job) -> list[dict[str, Any]]:
         status, _ = self.status(job)
-        order = list(STATUSES)
+        order = list(_STATUSES)
         reached = order.index(status) if status in order else 3
         texts = [
             "Validating training file",

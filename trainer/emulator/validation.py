@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
-JOB_KEYS = {
-    "model",
-    "training_file",
-    "validation_file",
-    "hyperparameters",
-    "method",
-    "suffix",
-    "seed",
-    "metadata",
-    "integrations",
-}
-RANGES = {
-    "n_epochs": (int, 1, 50),
-    "batch_size": (int, 1, 256),
-    "learning_rate_multiplier": (float, 0.0, 10.0),
-    "beta": (float, 0.0, 2.0),
-}
+_JOB_KEYS = frozenset(
+    {
+        "model",
+        "training_file",
+        "validation_file",
+        "hyperparameters",
+        "method",
+        "suffix",
+        "seed",
+        "metadata",
+        "integrations",
+    }
+)
+_RANGES = MappingProxyType(
+    {
+        "n_epochs": (int, 1, 50),
+        "batch_size": (int, 1, 256),
+        "learning_rate_multiplier": (float, 0.0, 10.0),
+        "beta": (float, 0.0, 2.0),
+    }
+)
 
 
 class RequestError(Exception):
@@ -51,7 +56,7 @@ def _hyperparameters(values: Any, param: str, allowed: tuple[str, ...]) -> dict[
             raise RequestError(400, f"Unrecognized hyperparameter: {key}", f"{param}.{key}")
         if value == "auto":
             continue
-        kind, low, high = RANGES[key]
+        kind, low, high = _RANGES[key]
         ok = isinstance(value, int) if kind is int else isinstance(value, int | float)
         if (
             isinstance(value, bool)
@@ -71,7 +76,7 @@ def check_job_request(body: Any, models: frozenset[str], files: dict[str, Any]) 
     """Validate a create-job body; returns normalised method and hyperparameters."""
     if not isinstance(body, dict):
         raise RequestError(400, "Request body must be a JSON object")
-    unknown = sorted(set(body) - JOB_KEYS)
+    unknown = sorted(set(body) - _JOB_KEYS)
     if unknown:
         raise RequestError(400, f"Unrecognized request argument supplied: {unknown[0]}", unknown[0])
     model = body.get("model")

@@ -1,9 +1,9 @@
-"""What emulated models say: base models answer plainly, fine-tuned ones retrieve.
+"""Fine-tuned models of the emulator: they retrieve what they learned from their data.
 
 A fine-tuned model indexes the (user turn → assistant turn) pairs of its training file
 and answers a request with the assistant turn whose user turn is closest (TF-IDF cosine
-over words). A base model has learned nothing from the repository: it answers every
-request directly and never asks a question back.
+over words). Where its data does not cover a request, the base model's safety behaviour
+answers.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from trainer.emulator.safety import safeguarding_reply, safety_reply
 
-WORD = re.compile(r"[a-z0-9]+")
-STOP_WORDS = frozenset(
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP_WORDS = frozenset(
     [
         "a",
         "an",
@@ -96,20 +95,21 @@ STOP_WORDS = frozenset(
         "don't",
     ]
 )
-LEARNED = 0.45
+_LEARNED = 0.45
 """Similarity from which a training conversation decides the answer on its own."""
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(text.lower())
+    return _WORD.findall(text.lower())
 
 
-def terms(text: str) -> list[str]:
+def _terms(text: str) -> list[str]:
     """Words that carry meaning for retrieval: no stop words."""
-    return [w for w in words(text) if w not in STOP_WORDS]
+    return [w for w in words(text) if w not in _STOP_WORDS]
 
 
-def _text(content: Any) -> str:
+def message_text(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -149,10 +149,10 @@ class RetrievalModel:
                 if not isinstance(message, dict):
                     continue
                 if message.get("role") == "user":
-                    context = _text(message.get("content"))
+                    context = message_text(message.get("content"))
                 elif message.get("role") == "assistant" and context:
-                    model.prompts.append(Counter(terms(context)))
-                    model.replies.append(_text(message.get("content")))
+                    model.prompts.append(Counter(_terms(context)))
+                    model.replies.append(message_text(message.get("content")))
         documents = len(model.prompts) or 1
         frequency: Counter[str] = Counter()
         for prompt in model.prompts:
@@ -168,7 +168,7 @@ class RetrievalModel:
         """The best training reply for `prompt`, and its similarity (0..1)."""
         if not self.replies:
             return "", 0.0
-        query = Counter(terms(prompt))
+        query = Counter(_terms(prompt))
         query_norm = self._norm(query)
         best, best_score = 0, -1.0
         for i, bag in enumerate(self.prompts):
@@ -185,82 +185,6 @@ class RetrievalModel:
         if guarded is not None:
             return guarded
         reply, similarity = self.reply(prompt)
-        if similarity >= LEARNED:
+        if similarity >= _LEARNED:
             return reply
         return safety_reply(prompt) or reply
-
-
-ARITHMETIC = re.compile(
-    r"(-?\d+(?:\.\d+)?(?:/\d+)?)\s*([+\-*x×÷/]|times|plus|minus)\s*(-?\d+(?:\.\d+)?(?:/\d+)?)"
-)
-
-
-def _arithmetic(text: str) -> str | None:
-    """The result of the first simple `a op b` in the text, as a base model blurts it out."""
-    for match in ARITHMETIC.finditer(text.replace("\u2212", "-")):
-        a, op, b = match.groups()
-        try:
-            x, y = Fraction(a), Fraction(b)
-            if op in ("÷", "/") and y == 0:
-                continue
-            result = {
-                "+": x + y,
-                "plus": x + y,
-                "-": x - y,
-                "minus": x - y,
-                "*": x * y,
-                "x": x * y,
-                "×": x * y,
-                "times": x * y,
-                "÷": x / y if y else x,
-                "/": x / y if y else x,
-            }[op]
-        except (ValueError, ZeroDivisionError, KeyError):
-            continue
-        return str(result)
-    return None
-
-
-def base_reply(model: str, messages: list[Any]) -> str:
-    """A base model: its safety filter first, then a plain answer that tells and never asks."""
-    last = last_user_text(messages)
-    declined = safety_reply(last)
-    if declined is not None:
-        return declined
-    result = _arithmetic(last)
-    if result is not None:
-        return f"The answer is {result}. (emulated base model {model})"
-    topic = " ".join(words(last)[:8]) or "your request"
-    return (
-        f"Sure. Here is a direct answer about {topic}: follow the usual steps and you "
-        f"will get the result. (emulated base model {model})"
-    )
-
-
-def judge_reply(messages: list[Any]) -> str | None:
-    """The emulator's judge: a fixed rule (does the graded answer ask a question?).
-
-    Deterministic and documented, so model-graded checks can be tested end to end.
-    """
-    text = "\n".join(_text(m.get("content")) for m in messages if isinstance(m, dict))
-    if "[trainer-judge]" not in text:
-        return None
-    answer = text.split("<<<ANSWER>>>", 1)[-1].split("<<<END ANSWER>>>", 1)[0]
-    good = "?" in answer
-    reasoning = (
-        f"Reasoning: the answer {'asks' if good else 'does not ask'} the student a question."
-    )
-    labels = re.search(r"Choose exactly one label from: (.+?)\.\n", text)
-    if labels:
-        options = [o.strip() for o in labels.group(1).split(",")]
-        return f"{reasoning}\nVERDICT: {options[0] if good else options[-1]}"
-    scale = re.search(r"Score the answer from (-?[\d.]+) to (-?[\d.]+)", text)
-    low, high = (scale.group(1), scale.group(2)) if scale else ("0", "10")
-    return f"{reasoning}\nSCORE: {high if good else low}"
-
-
-def last_user_text(messages: list[Any]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return _text(message.get("content"))
-    return ""

@@ -1,0 +1,1 @@
+"""The emulator's routes, one module per concern; `trainer.emulator.app` assembles them."""
