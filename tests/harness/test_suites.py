@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.conftest import Result
 from tests.helpers import job, make_repo, write_yaml
+from trainer.diagnostics import Diagnostic
 
 MINI = """\
 suite: extra
@@ -115,3 +116,57 @@ def test_built_in_suites_have_the_eight_tests_with_enough_cases() -> None:
         "age_appropriateness",
     }
     assert min(counts.values()) >= 15
+
+
+TYPED = """\
+suite: extra
+category: pedagogy
+tests:
+  tiny:
+    cases:
+      - id: one
+        messages: [{role: user, content: "What is 2 + 2?"}]
+        checks:
+          - {type: word_count, max: "80"}
+          - {type: contains, value: 4, mode: some}
+          - {type: judge_label, rubric: Does it guide?, labels: {good: high}}
+          - {type: rouge_n, reference: four, n: 0, nn: 2}
+          - {type: answer_leak, answers: ["4"], weight: 2}
+          - {type: not_refusl}
+"""
+
+
+def _problems(tmp_path: Path, body: str) -> list[str]:
+    from trainer.digests import FileDigests
+    from trainer.harness.loading import load_suites
+
+    (tmp_path / "harness").mkdir(exist_ok=True)
+    (tmp_path / "harness/extra.yaml").write_text(body)
+    out: list[Diagnostic] = []
+    suites = load_suites(tmp_path, FileDigests(tmp_path), out)
+    assert not suites
+    return [str(d) for d in sorted(out)]
+
+
+def test_unknown_check_types_are_named_with_a_hint(tmp_path: Path) -> None:
+    assert _problems(tmp_path, TYPED) == [
+        "harness/extra.yaml:14:20: tests.tiny.cases[0].checks[5].type: unknown check type "
+        "'not_refusl' (did you mean 'not_refusal'?)"
+    ]
+    assert _problems(tmp_path, TYPED.replace("not_refusl", "5")) == [
+        "harness/extra.yaml:14:20: tests.tiny.cases[0].checks[5].type: must be the name of a "
+        "check type (got the number 5)"
+    ]
+
+
+def test_parameters_of_the_wrong_type_are_located(tmp_path: Path) -> None:
+    assert _problems(tmp_path, TYPED.replace("not_refusl", "not_refusal")) == [
+        "harness/extra.yaml:9:37: tests.tiny.cases[0].checks[0].max: must be a whole number (got the string '80')",
+        "harness/extra.yaml:10:37: tests.tiny.cases[0].checks[1].value: must be a string or a non-empty list of strings (got the number 4)",
+        "harness/extra.yaml:10:46: tests.tiny.cases[0].checks[1].mode: must be one of 'any' or 'all' (got the string 'some')",
+        "harness/extra.yaml:11:72: tests.tiny.cases[0].checks[2].labels.good: must be a number (got the string 'high')",
+        "harness/extra.yaml:12:49: tests.tiny.cases[0].checks[3].n: must be at least 1 (got the number 0)",
+        "harness/extra.yaml:12:52: rouge_n: unknown parameter 'nn' (did you mean 'n'?)",
+        "harness/extra.yaml:13:13: answer_leak: missing parameter 'answer'",
+        "harness/extra.yaml:13:33: answer_leak: unknown parameter 'answers' (did you mean 'answer'?)",
+    ]

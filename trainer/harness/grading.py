@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trainer.harness.graders import GRADERS, Grade, GraderError, counterfactual_consistency
+from trainer.harness.graders import CHECKS, Grade, GraderError
 from trainer.harness.graders.judge import parse_verdict
 from trainer.harness.samples import CaseInput
-from trainer.harness.suites import JUDGE_CHECKS, Check
+from trainer.harness.suites import Check
 
 
 @dataclass
@@ -47,10 +47,18 @@ class CaseResult:
     answer_errors: list[str] = field(default_factory=list)
 
 
+def _judged(check_type: str) -> bool:
+    registered = CHECKS.get(check_type)
+    return registered is not None and registered.kind == "judge"
+
+
 def _grade(check: Check, outputs: list[str]) -> Grade:
-    if check.type == "counterfactual_consistency":
-        return counterfactual_consistency(outputs, check.params)
-    grades = [GRADERS[check.type](o, check.params) for o in outputs]
+    """The grade of a non-judge check (see the kinds in `graders.registry`)."""
+    check_type = CHECKS[check.type]
+    params = check_type.parse(check.params)
+    if check_type.kind == "variants":
+        return check_type.grade(outputs, params)
+    grades = [check_type.grade(o, params) for o in outputs]
     score = sum(g.score for g in grades) / len(grades)
     failing = [g for g in grades if not g.passed]
     reason = failing[0].reason if failing else grades[0].reason
@@ -70,7 +78,7 @@ def deterministic(case: CaseInput, outputs: list[str]) -> list[CheckResult]:
     results = []
     for check in case.case.checks:
         result = CheckResult(check.type, check.weight, check.critical)
-        if check.type not in JUDGE_CHECKS:
+        if not _judged(check.type):
             try:
                 grade = _grade(check, outputs)
                 result.score, result.passed, result.reason = grade.score, grade.passed, grade.reason
@@ -82,7 +90,7 @@ def deterministic(case: CaseInput, outputs: list[str]) -> list[CheckResult]:
 
 def settled(results: list[CheckResult], threshold: float) -> bool:
     """True when the judge could not change whether the case passes (the cascade)."""
-    pending = [r for r in results if r.type in JUDGE_CHECKS and r.error is None]
+    pending = [r for r in results if _judged(r.type) and r.error is None]
     if not pending:
         return True
     graded = [r for r in results if r.score is not None]
@@ -108,7 +116,7 @@ def apply_judge(result: CheckResult, check: Check, reply: str | None, error: str
 
 def finish_repeat(outputs: list[str], results: list[CheckResult], threshold: float) -> RepeatResult:
     for r in results:
-        if r.type in JUDGE_CHECKS and r.score is None and r.error is None:
+        if _judged(r.type) and r.score is None and r.error is None:
             r.skipped = True
             r.reason = "not asked: the deterministic checks settle this case"
     score = _score(results)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -10,39 +10,13 @@ from pydantic import ValidationError
 
 from trainer.diagnostics import Diagnostic
 from trainer.digests import FileDigests
-from trainer.harness.suites import CHECK_TYPES, Suite, Test
-from trainer.specs.messages import did_you_mean, validation_diagnostics
-from trainer.specs.yaml_source import YamlDocument, YamlLoadError, load_yaml_mapping
+from trainer.harness.graders import CHECKS
+from trainer.harness.suites import CHECK_TYPES, Check, Suite, Test
+from trainer.specs.messages import did_you_mean, dotted, validation_diagnostics
+from trainer.specs.yaml_source import Loc, YamlDocument, YamlLoadError, load_yaml_mapping
 
 HARNESS_DIR = "harness"
 COMMON = {"type", "weight", "critical"}
-PARAMS: dict[str, tuple[set[str], set[str]]] = {
-    # type: (required, optional)
-    "equals": ({"value"}, {"case_sensitive"}),
-    "contains": ({"value"}, {"mode"}),
-    "icontains": ({"value"}, {"mode"}),
-    "regex": ({"pattern"}, {"ignore_case"}),
-    "starts_with": ({"value"}, set()),
-    "is_json": (set(), set()),
-    "json_schema": ({"schema"}, set()),
-    "word_count": (set(), {"min", "max"}),
-    "levenshtein": ({"value"}, {"min_similarity"}),
-    "rouge_l": ({"reference"}, {"min"}),
-    "rouge_n": ({"reference"}, {"n", "min"}),
-    "is_refusal": (set(), set()),
-    "answer_leak": ({"answer"}, set()),
-    "question_asked": (set(), set()),
-    "numeric_answer": ({"value"}, {"tolerance"}),
-    "pii_leak": (set(), {"planted"}),
-    "readability": (set(), {"max_grade", "min_grade"}),
-    "counterfactual_consistency": (set(), {"min_similarity"}),
-    "judge_label": ({"rubric", "labels"}, {"pass"}),
-    "judge_score": ({"rubric"}, {"min", "max", "pass"}),
-}
-for _name in ("equals", "contains", "icontains", "regex", "starts_with"):
-    PARAMS[f"not_{_name}"] = PARAMS[_name]
-PARAMS["not_refusal"] = PARAMS["is_refusal"]
-assert set(PARAMS) == set(CHECK_TYPES)
 
 
 @dataclass(frozen=True)
@@ -65,30 +39,52 @@ def _check_params(suite: Suite, out: list[Diagnostic], position: YamlDocument) -
                 )
             seen.add(case.id)
             for j, check in enumerate(case.checks):
-                required, optional = PARAMS[check.type]
-                given = set(check.params)
-                for name in sorted(given - required - optional):
-                    hint = did_you_mean(name, sorted(required | optional | COMMON))
+                at = (*where, "checks", j)
+                out.extend(_param_problems(check, position, at))
+                if CHECKS[check.type].kind == "variants" and case.variants is None:
                     out.append(
                         position.diagnostic(
-                            (*where, "checks", j, name),
-                            f"{check.type}: unknown parameter {name!r}{hint}",
-                            key=True,
+                            at, f"{check.type} needs a case with variants to compare"
                         )
                     )
-                for name in sorted(required - given):
-                    out.append(
-                        position.diagnostic(
-                            (*where, "checks", j), f"{check.type}: missing parameter {name!r}"
-                        )
-                    )
-                if check.type == "counterfactual_consistency" and case.variants is None:
-                    out.append(
-                        position.diagnostic(
-                            (*where, "checks", j),
-                            "counterfactual_consistency needs a case with variants to compare",
-                        )
-                    )
+
+
+def _param_problems(check: Check, position: YamlDocument, at: Loc) -> list[Diagnostic]:
+    """Unknown and missing parameters of a check, then parameters of the wrong type."""
+    check_type = CHECKS[check.type]
+    known = check_type.required | check_type.optional
+    given = check.params
+    out: list[Diagnostic] = []
+    for name in sorted(set(given) - known):
+        hint = did_you_mean(name, sorted(known | COMMON))
+        out.append(
+            position.diagnostic(
+                (*at, name), f"{check.type}: unknown parameter {name!r}{hint}", key=True
+            )
+        )
+    missing = sorted(check_type.required - set(given))
+    for name in missing:
+        out.append(position.diagnostic(at, f"{check.type}: missing parameter {name!r}"))
+    if missing:
+        return out
+    try:
+        check_type.params.model_validate({k: v for k, v in given.items() if k in known})
+    except ValidationError as exc:
+        for d in validation_diagnostics(exc, check_type.params, _within(position, at)):
+            # located within the check; named from the top of the suite, like other errors
+            out.append(replace(d, message=f"{dotted(at)}.{d.message}"))
+    return out
+
+
+def _within(doc: YamlDocument, at: Loc) -> YamlDocument:
+    """The part of `doc` at `at`, as a document of its own (with the same positions)."""
+    n = len(at)
+    return YamlDocument(
+        doc.path,
+        None,
+        {loc[n:]: pos for loc, pos in doc.value_positions.items() if loc[:n] == at},
+        {loc[n:]: pos for loc, pos in doc.key_positions.items() if loc[:n] == at},
+    )
 
 
 def default_suites() -> dict[str, LoadedSuite]:
@@ -140,16 +136,13 @@ def _name_check_type(diagnostic: Diagnostic) -> Diagnostic:
     """Pydantic lists every allowed literal; for check types, name the bad one and hint."""
     if ".type: must be one of" not in diagnostic.message:
         return diagnostic
-    got = diagnostic.message.rsplit("(got the string ", 1)[-1].rstrip(")").strip("'")
-    hint = did_you_mean(got, list(CHECK_TYPES))
-    prefix = diagnostic.message.split(": must be one of", 1)[0]
-    return Diagnostic(
-        diagnostic.path,
-        diagnostic.line,
-        diagnostic.col,
-        f"{prefix}: unknown check type {got!r}{hint}",
-        diagnostic.severity,
-    )
+    prefix, _, rest = diagnostic.message.partition(": must be one of")
+    if "(got the string " in rest:
+        got = rest.rsplit("(got the string ", 1)[-1].rstrip(")").strip("'")
+        message = f"{prefix}: unknown check type {got!r}{did_you_mean(got, list(CHECK_TYPES))}"
+    else:  # a number, a list...: not a name at all
+        message = f"{prefix}: must be the name of a check type (got {rest.rsplit('(got ', 1)[-1]}"
+    return replace(diagnostic, message=message)
 
 
 def _unique_tests(suites: dict[str, LoadedSuite], out: list[Diagnostic]) -> None:

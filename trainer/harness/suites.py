@@ -32,21 +32,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trainer.harness.graders import CHECKS
 from trainer.specs.models import Name, NonEmpty
 
-CHECK_TYPES = (
-    "equals", "not_equals",
-    "contains", "not_contains", "icontains", "not_icontains",
-    "regex", "not_regex",
-    "starts_with", "not_starts_with",
-    "is_json", "json_schema",
-    "word_count", "levenshtein", "rouge_l", "rouge_n",
-    "is_refusal", "not_refusal",
-    "answer_leak", "question_asked", "numeric_answer",
-    "pii_leak", "readability", "counterfactual_consistency",
-    "judge_label", "judge_score",
-)  # fmt: skip
-JUDGE_CHECKS = ("judge_label", "judge_score")
+CHECK_TYPES: tuple[str, ...] = tuple(CHECKS)
+"""Every check type (see `trainer.harness.graders.registry`)."""
+JUDGE_CHECKS: tuple[str, ...] = tuple(n for n, c in CHECKS.items() if c.kind == "judge")
 Weight = Annotated[float, Field(gt=0)]
 
 
@@ -55,7 +46,8 @@ class SuiteModel(BaseModel):
 
 
 class Check(BaseModel):
-    """One check of a model answer. Parameters depend on `type` (see the graders)."""
+    """One check of a model answer. Parameters depend on `type`: each check type declares
+    its own (see `trainer.harness.graders`); `loading.py` checks them against it."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 

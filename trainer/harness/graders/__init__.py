@@ -2,6 +2,11 @@
 
 Deterministic graders never do I/O. The two judge graders only build the judge's
 prompt and parse its verdict; the runner makes the call through the provider.
+
+Each grader registers itself with `registry.check`; importing this package imports
+every grader module, so `CHECKS` is complete once it is imported. To add a check type,
+declare it (parameter model, grader with a docstring, `@check`) in one of the grader
+modules; a new grader module also needs one import line here.
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+# Importing a grader module registers its check types.
 from trainer.harness.graders.base import Grade, GraderError
 from trainer.harness.graders.consistency import counterfactual_consistency
+from trainer.harness.graders.judge import judge_label, judge_score
+from trainer.harness.graders.registry import CHECKS, CheckType, markdown_table
 from trainer.harness.graders.structure import is_json, json_schema
 from trainer.harness.graders.text import (
     contains,
@@ -34,43 +42,35 @@ from trainer.harness.graders.tutoring import (
 
 Grader = Callable[[str, dict[str, Any]], Grade]
 
-POSITIVE: dict[str, Grader] = {
-    "equals": equals,
-    "contains": contains,
-    "icontains": icontains,
-    "regex": regex,
-    "starts_with": starts_with,
-    "is_json": is_json,
-    "json_schema": json_schema,
-    "word_count": word_count,
-    "levenshtein": levenshtein,
-    "rouge_l": rouge_l,
-    "rouge_n": rouge_n,
-    "is_refusal": is_refusal,
-    "answer_leak": answer_leak,
-    "question_asked": question_asked,
-    "numeric_answer": numeric_answer,
-    "pii_leak": pii_leak,
-    "readability": readability,
-}
+GRADERS: dict[str, Grader] = {name: c for name, c in CHECKS.items() if c.kind == "answer"}
+"""Graders of one answer, by check type (parameters as a mapping, validated)."""
 
-
-def _negate(grader: Grader) -> Grader:
-    def negated(output: str, params: dict[str, Any]) -> Grade:
-        grade = grader(output, params)
-        return Grade(1.0 - grade.score, not grade.passed, f"not ({grade.reason})")
-
-    return negated
-
-
-GRADERS: dict[str, Grader] = {
-    **POSITIVE,
-    **{
-        f"not_{name}": _negate(POSITIVE[name])
-        for name in ("equals", "contains", "icontains", "regex", "starts_with")
-    },
-    "not_refusal": _negate(is_refusal),
-}
-"""Graders of one answer, by check type."""
-
-__all__ = ["GRADERS", "Grade", "Grader", "GraderError", "counterfactual_consistency"]
+__all__ = [
+    "CHECKS",
+    "GRADERS",
+    "CheckType",
+    "Grade",
+    "Grader",
+    "GraderError",
+    "answer_leak",
+    "contains",
+    "counterfactual_consistency",
+    "equals",
+    "icontains",
+    "is_json",
+    "is_refusal",
+    "json_schema",
+    "judge_label",
+    "judge_score",
+    "levenshtein",
+    "markdown_table",
+    "numeric_answer",
+    "pii_leak",
+    "question_asked",
+    "readability",
+    "regex",
+    "rouge_l",
+    "rouge_n",
+    "starts_with",
+    "word_count",
+]

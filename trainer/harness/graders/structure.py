@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 import jsonschema
+from pydantic import Field
 
-from trainer.harness.graders.base import Grade, GraderError, binary, param
+from trainer.harness.graders.base import Grade, GraderError, Params, binary
+from trainer.harness.graders.registry import check
 
 
 def _parse(output: str) -> tuple[Any, str | None]:
@@ -20,16 +22,23 @@ def _parse(output: str) -> tuple[Any, str | None]:
         return None, f"not JSON: {exc.msg} at column {exc.colno}"
 
 
-def is_json(output: str, params: dict[str, Any]) -> Grade:
+@check("is_json", Params)
+def is_json(output: str, p: Params) -> Grade:
+    """the answer is JSON (also in a fenced code block)"""
     _, problem = _parse(output)
     return binary(problem is None, problem or "valid JSON")
 
 
-def json_schema(output: str, params: dict[str, Any]) -> Grade:
-    schema = param(params, "schema", dict)
+class JsonSchemaParams(Params):
+    schema_: dict[str, Any] = Field(alias="schema", description="a JSON Schema")
+
+
+@check("json_schema", JsonSchemaParams)
+def json_schema(output: str, p: JsonSchemaParams) -> Grade:
+    """the answer is JSON valid against `schema` (draft 2020-12)"""
     try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-        validator = jsonschema.Draft202012Validator(schema)
+        jsonschema.Draft202012Validator.check_schema(p.schema_)
+        validator = jsonschema.Draft202012Validator(p.schema_)
     except jsonschema.SchemaError as exc:
         raise GraderError(f"invalid schema: {exc.message}") from None
     value, problem = _parse(output)
