@@ -18,5 +18,7 @@ POINTS = (
 
 
 def hit(point: str) -> None:
+    if point not in POINTS:
+        raise ValueError(f"unknown failpoint {point!r}; add it to POINTS")
     if os.environ.get("TRAINER_FAILPOINT") == point:
         os._exit(137)

@@ -7,10 +7,6 @@ import os
 from pathlib import Path
 
 
-def in_actions() -> bool:
-    return os.environ.get("GITHUB_ACTIONS") == "true"
-
-
 def write_step_summary(markdown: str) -> bool:
     """Append to the job summary when Actions provides one; False otherwise."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")

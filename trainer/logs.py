@@ -8,14 +8,37 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 SECRET_ENV = ("OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "TRAINER_GITHUB_TOKEN")
 _TOKEN_PATTERNS = re.compile(
     r"(sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
 )
-RUN_ID = uuid.uuid4().hex[:12]
-"""Correlates every log line of one run."""
+_RUN_ID: ContextVar[str | None] = ContextVar("trainer_run_id", default=None)
+"""The reconcile run (or command) the current log lines belong to."""
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def current_run_id() -> str:
+    """The id of the command or run in progress (set by `configure` and `run_context`), or
+    a new one when there is none."""
+    return _RUN_ID.get() or new_run_id()
+
+
+@contextmanager
+def run_context(run_id: str) -> Iterator[None]:
+    """Log lines inside carry `run_id`; each reconcile run sets its own."""
+    token = _RUN_ID.set(run_id)
+    try:
+        yield
+    finally:
+        _RUN_ID.reset(token)
 
 
 def scrub(text: str) -> str:
@@ -34,7 +57,7 @@ class _JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "event": scrub(record.getMessage()),
             "logger": record.name,
-            "run_id": RUN_ID,
+            "run_id": _RUN_ID.get(),
         }
         for key in ("spec", "revision", "job_id"):
             if hasattr(record, key):
@@ -49,23 +72,30 @@ class _TextFormatter(logging.Formatter):
         return scrub(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
-FORMAT = {"value": "text"}
+def _logs_json() -> bool:
+    return any(
+        isinstance(handler.formatter, _JsonFormatter)
+        for handler in logging.getLogger("trainer").handlers
+    )
 
 
 def report_error(message: str) -> None:
     """A fatal error for the user: a JSON log line in JSON mode, else one plain line."""
-    if FORMAT["value"] == "json":
+    if _logs_json():
         logging.getLogger("trainer").error(message)
     else:
         sys.stderr.write(scrub(f"error: {message}") + "\n")
 
 
 def configure(log_format: str, verbosity: int) -> None:
-    """verbosity: -1 quiet (errors only), 0 warnings, 1 info, 2+ debug."""
+    """verbosity: -1 quiet (errors only), 0 warnings, 1 info, 2+ debug.
+
+    Each configured command gets its own run id, carried by every JSON line it logs.
+    """
+    _RUN_ID.set(new_run_id())
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
         max(-1, verbosity), logging.DEBUG
     )
-    FORMAT["value"] = log_format
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter())
     root = logging.getLogger("trainer")

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
+from trainer.paths import METRICS_FILE
 from trainer.phases import Phase
 from trainer.state.document import StateDocument
 
-DEFAULT_FILE = ".trainer/metrics.prom"
+DEFAULT_FILE = METRICS_FILE
 
 
 def metrics_path(root: Path) -> Path:
@@ -80,11 +81,8 @@ def write_metrics(path: Path, doc: StateDocument, provider_errors: int, failures
         revisions.labels(phase.value).set(0)
     evaluated = passing = 0
     by_state: dict[str, int] = {}
-    by_tenant: dict[str, float] = {}
     for name, spec in doc.specs.items():
         for record in spec.revisions.values():
-            tenant = str(record.fields.get("promotion", {}).get("policy.scope", "unknown"))
-            by_tenant[tenant] = by_tenant.get(tenant, 0.0) + (record.provider.cost_usd or 0.0)
             if record.promotion:
                 by_state[record.promotion.state] = by_state.get(record.promotion.state, 0) + 1
         current = spec.current_record()
@@ -104,7 +102,7 @@ def write_metrics(path: Path, doc: StateDocument, provider_errors: int, failures
     pass_rate.set(passing / evaluated if evaluated else 0)
     for state, count in by_state.items():
         promotions.labels(state).set(count)
-    for tenant, total in by_tenant.items():
+    for tenant, total in doc.spend_by_tenant().items():
         cost.labels(tenant).set(round(total, 4))
     errors.set(provider_errors)
     failed.set(failures)

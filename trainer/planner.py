@@ -13,6 +13,7 @@ from typing import Any
 
 from trainer.datasets.cost import CostEstimate
 from trainer.phases import ENDED, TRAINED, TRAINING_IN_FLIGHT, Phase
+from trainer.short_ids import short
 from trainer.state.document import RevisionRecord, StateDocument
 
 FIELD_GROUPS = ("training", "evaluation", "promotion")
@@ -43,6 +44,8 @@ class DesiredSpec:
     fields: Mapping[str, Mapping[str, Any]]
     """Flattened fields per group ("training", "evaluation", "promotion")."""
     scope: str = ""
+    """The tenant (policy.scope)."""
+    base_model: str = ""
     estimate: CostEstimate | None = None
     budget_usd: float | None = None
 
@@ -143,7 +146,7 @@ def _plan_spec(desired: DesiredSpec, current: RevisionRecord | None, known: set[
         if current.revision == desired.revision:
             return act(ActionKind.CREATE, reason)
     if current.revision != desired.revision:
-        old = f"revision {current.revision[:12]} ({current.phase})"
+        old = f"revision {short(current.revision)} ({current.phase})"
         if current.phase in TRAINING_IN_FLIGHT:
             then = f"its running job {current.provider.job_id or '(being created)'} is cancelled"
         elif current.phase in ENDED - {Phase.PROMOTED}:

@@ -15,10 +15,11 @@ from trainer.diagnostics import Diagnostic
 from trainer.digests import FileDigests
 from trainer.harness.loading import LoadedSuite, find_test, load_suites
 from trainer.harness.suites import JUDGE_CHECKS
-from trainer.specs.loader import JobSpec, Workspace, load_workspace
+from trainer.paths import DATASET_CACHE
+from trainer.specs.loader import load_workspace
 from trainer.specs.messages import did_you_mean
+from trainer.specs.workspace import JobSpec, Workspace
 
-CACHE_DIR = ".trainer/cache/datasets"
 DEFAULT_ENCODING = "o200k_base"
 
 
@@ -168,7 +169,7 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
     check = RepositoryCheck(ws, load_pricing(root, ws.diagnostics), FileDigests(root))
     check.suites = load_suites(root, check.digests, ws.diagnostics)
     _check_harness_tests(ws, check.suites)
-    cache = ReportCache(root / CACHE_DIR if use_cache else None)
+    cache = ReportCache(root / DATASET_CACHE if use_cache else None)
     scanned: dict[str, tuple[DatasetReport, bytes]] = {}
     reported: set[tuple[str, str]] = set()
     for name, job in ws.jobs.items():

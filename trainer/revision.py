@@ -13,20 +13,29 @@ from typing import Any
 from trainer.datasets.cost import CostEstimate
 from trainer.digests import FileDigests, sha256_of
 from trainer.planner import DesiredSpec
+from trainer.short_ids import short
 from trainer.specs.dataset_uri import DatasetRef
-from trainer.specs.loader import JobSpec, Workspace
+from trainer.specs.workspace import JobSpec, Workspace
 
-SHORT = 12
+
+def dataset_identity(ref: DatasetRef, digests: FileDigests) -> str:
+    """What a dataset is, exactly: its content for repository files, its URI otherwise.
+
+    Revisions and uploads both key on it, so a moved file is the same data.
+    """
+    if ref.kind == "repo" and ref.path is not None:
+        return f"git-blob:{digests(ref.path)}"
+    return f"uri:{ref.uri}"
 
 
 def _dataset(ref: DatasetRef | None, digests: FileDigests) -> tuple[str | None, str | None]:
-    """(exact identity, display) of a dataset: content for repo files, URI otherwise."""
+    """(exact identity, display) of a dataset."""
     if ref is None:
         return None, None
-    if ref.kind == "repo" and ref.path is not None:
-        blob = digests(ref.path)
-        return f"git-blob:{blob}", f"{ref.uri} @ {blob[:SHORT]}"
-    return f"uri:{ref.uri}", ref.uri
+    identity = dataset_identity(ref, digests)
+    if identity.startswith("git-blob:"):
+        return identity, f"{ref.uri} @ {short(identity.removeprefix('git-blob:'))}"
+    return identity, ref.uri
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -68,7 +77,7 @@ def describe(
     for path in suite_paths:
         blob = digests(path)
         evaluation[path] = blob
-        evaluation_shown[path] = blob[:SHORT]
+        evaluation_shown[path] = short(blob)
 
     promotion: dict[str, Any] = {"policy.scope": spec.policy.scope}
     if spec.promotion is not None:
@@ -81,6 +90,7 @@ def describe(
         promotion_digest=sha256_of(promotion),
         fields={"training": training_shown, "evaluation": evaluation_shown, "promotion": promotion},
         scope=spec.policy.scope,
+        base_model=spec.base_model,
         estimate=estimate,
         budget_usd=spec.policy.budget_usd,
     )

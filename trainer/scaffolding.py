@@ -22,8 +22,9 @@ from trainer import __version__
 from trainer.atomic import atomic_write
 from trainer.distribution import ACTION_REPOSITORY
 from trainer.errors import UsageError
+from trainer.paths import LOCAL_DIR
 
-GITIGNORE_ENTRY = ".trainer/"
+GITIGNORE_ENTRY = f"{LOCAL_DIR}/"
 DEFAULT_STATE_BRANCH = "trainer-state"
 WORKFLOWS = ("trainer-plan.yml", "trainer-reconcile.yml")
 EXAMPLE_FILES = ("specs/jobs/example-tutor.yaml", "specs/datasets/example-tutor.jsonl")

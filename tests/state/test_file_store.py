@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ import pytest
 from trainer.errors import StateConflict, StateError, StateLocked
 from trainer.state.document import SCHEMA_VERSION, SpecRecord, StateDocument
 from trainer.state.file_store import FileStateStore
-from trainer.state.store import update
+from trainer.state.session import ATTEMPTS, StateSession
 
 
 def test_missing_file_is_an_empty_state(tmp_path: Path) -> None:
@@ -86,11 +87,12 @@ def test_racing_writers_lose_nothing(tmp_path: Path) -> None:
         from pathlib import Path
         from trainer.state.document import SpecRecord
         from trainer.state.file_store import FileStateStore
-        from trainer.state.store import update
+        from trainer.state.session import StateSession
         store = FileStateStore(Path({str(tmp_path / "state.json")!r}))
+        session = StateSession(store, attempts=50)
         for i in range(20):
             name = f"{{sys.argv[1]}}-{{i}}"
-            update(store, lambda d: d.specs.__setitem__(name, SpecRecord()), "add", attempts=50)
+            session.commit(lambda d: d.specs.__setitem__(name, SpecRecord()), "add")
         """
     )
     writers = [subprocess.Popen([sys.executable, "-c", script, w]) for w in ("a", "b", "c")]
@@ -98,6 +100,29 @@ def test_racing_writers_lose_nothing(tmp_path: Path) -> None:
     doc = FileStateStore(tmp_path / "state.json").load().document
     assert len(doc.specs) == 60
     assert doc.serial == 60
+
+
+def test_writer_gives_up_after_too_many_conflicts_and_loses_nothing(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "state.json")
+    rival = FileStateStore(tmp_path / "state.json")
+    session = StateSession(store)
+
+    def change(doc: StateDocument) -> None:
+        """Another writer saves between every read and save of this one."""
+        latest = rival.load()
+        latest.document.specs[f"rival-{latest.document.serial}"] = SpecRecord()
+        rival.save(latest.document, expected=latest.version, message="rival")
+        doc.specs["mine"] = SpecRecord()
+
+    with pytest.raises(
+        StateConflict,
+        match=rf"^{re.escape(store.description)}: other writers kept changing the state; "
+        rf"gave up after {ATTEMPTS} attempts at: add mine$",
+    ):
+        session.commit(change, "add mine")
+    doc = store.load().document
+    assert sorted(doc.specs) == sorted(f"rival-{i}" for i in range(ATTEMPTS))
+    assert doc.serial == ATTEMPTS
 
 
 @pytest.mark.parametrize(
@@ -126,5 +151,5 @@ def test_damaged_state_is_reported_and_never_overwritten(
     with pytest.raises(StateError, match=message):
         store.load()
     with pytest.raises(StateError):
-        update(store, lambda d: None, "anything")
+        StateSession(store).commit(lambda d: None, "anything")
     assert path.read_bytes() == content

@@ -13,7 +13,8 @@ from tests.helpers import git, make_repo
 from trainer.errors import StateConflict, StateError, UsageError
 from trainer.state.document import SpecRecord
 from trainer.state.git_store import GitStateStore
-from trainer.state.store import open_store, update
+from trainer.state.session import StateSession
+from trainer.state.store import open_store
 
 
 @pytest.fixture
@@ -45,15 +46,16 @@ def test_first_save_creates_an_orphan_branch_without_touching_the_work_tree(
     assert git(a, "status", "--porcelain") == ""
 
 
-def test_stale_writer_gets_a_conflict_then_update_retries(clones: tuple[Path, Path, Path]) -> None:
+def test_stale_writer_gets_a_conflict_then_commit_retries(clones: tuple[Path, Path, Path]) -> None:
     _, a, b = clones
     store_a, store_b = GitStateStore(a, "trainer-state"), GitStateStore(b, "trainer-state")
     seen_by_b = store_b.load()
-    update(store_a, lambda d: d.specs.__setitem__("from-a", SpecRecord()), "a writes")
+    session_b = StateSession(store_b)
+    StateSession(store_a).commit(lambda d: d.specs.__setitem__("from-a", SpecRecord()), "a writes")
     seen_by_b.document.specs["from-b"] = SpecRecord()
     with pytest.raises(StateConflict):
         store_b.save(seen_by_b.document, expected=seen_by_b.version, message="b is stale")
-    update(store_b, lambda d: d.specs.__setitem__("from-b", SpecRecord()), "b retries")
+    session_b.commit(lambda d: d.specs.__setitem__("from-b", SpecRecord()), "b retries")
     assert sorted(store_a.load().document.specs) == ["from-a", "from-b"]
 
 
@@ -65,12 +67,12 @@ def test_racing_processes_on_two_clones_lose_nothing(clones: tuple[Path, Path, P
         from pathlib import Path
         from trainer.state.document import SpecRecord
         from trainer.state.git_store import GitStateStore
-        from trainer.state.store import update
-        store = GitStateStore(Path(sys.argv[1]), "trainer-state")
+        from trainer.state.session import StateSession
+        session = StateSession(GitStateStore(Path(sys.argv[1]), "trainer-state"))
         for i in range(6):
             name = f"{sys.argv[2]}-{i}"
             add = lambda d: d.specs.__setitem__(name, SpecRecord())
-            update(store, add, f"add {name}", attempts=20)
+            session.commit(add, f"add {name}")
         """
     )
     writers = [

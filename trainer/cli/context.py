@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
-from trainer.state.store import StateStore, open_store
+from trainer.paths import STATE_FILE
+from trainer.state.backend import StateStore
+from trainer.state.store import open_store
 
-DEFAULT_STATE = "file:.trainer/state.json"
+DEFAULT_STATE = f"file:{STATE_FILE}"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from trainer.state.document import utcnow
 @pass_settings
 def demote(settings: Settings, model: str, alias: str, version: int | None, reason: str) -> int:
     """Open a pull request that rebinds ALIAS of registry MODEL (or removes the binding)."""
-    from trainer.promotion.promote import demote as open_demotion
+    from trainer.promotion.proposals import demote as open_demotion
 
     pr = open_demotion(settings.repo, model, alias, version, reason, utcnow())
     click.echo(f"demotion pull request #{pr.number}: {pr.url}")

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from trainer.cli.context import Settings, pass_settings
-from trainer.errors import EXIT_FAILED, EXIT_OK, SpecError, UsageError
+from trainer.errors import EXIT_FAILED, EXIT_OK
 from trainer.github_actions import write_step_summary
 from trainer.harness.cache import ResponseCache
-from trainer.harness.evaluate import (
-    EvaluationRequest,
-    evaluate,
-    request_for_spec,
-    select_tests,
-)
-from trainer.harness.loading import HARNESS_DIR, default_suites
+from trainer.harness.evaluate import evaluate
 from trainer.harness.report import render_json, render_junit, render_markdown
-from trainer.repository import check_repository
-
-CACHE_DIR = ".trainer/cache/responses"
+from trainer.harness.standalone import standalone_request
+from trainer.paths import RESPONSE_CACHE
 
 
 class Progress:
@@ -77,39 +69,18 @@ def eval_command(
     no_cache: bool,
 ) -> int:
     """Evaluate MODEL on the pedagogy and safety suites; exit 1 if the gate fails."""
-    check = check_repository(settings.repo)
-    if not check.ok:
-        raise SpecError(check.diagnostics)
-    if not check.suites and spec_name is None:
-        check.suites.update(default_suites())
-        click.echo(
-            f"no suites in {settings.repo / HARNESS_DIR}; using the default suites of trainer "
-            f"({', '.join(sorted(check.suites))})",
-            err=True,
-        )
-    unknown = [s for s in suites if s not in check.suites]
-    if unknown:
-        raise UsageError(
-            f"no suite named {unknown[0]!r} in harness/ (have: {', '.join(sorted(check.suites))})"
-        )
-    if spec_name is not None:
-        job = check.ws.jobs.get(spec_name)
-        if job is None:
-            raise UsageError(f"no spec named {spec_name!r} in specs/jobs/")
-        request = request_for_spec(check.suites, job.spec, model, baseline)
-    else:
-        request = EvaluationRequest(
-            model=model, baseline=baseline, tests=select_tests(check.suites, None, list(suites))
-        )
-    if not any(t.test.cases for t in request.tests):
-        raise UsageError("no tests to run: the selected suites have no cases")
-    judge = judge or request.settings.judge_model
-    request.settings = replace(request.settings, judge_model=judge)
-    if judge and judge == model:
-        raise UsageError("the judge must not be the model under test; name another --judge")
+    request = standalone_request(
+        settings.repo,
+        model,
+        baseline=baseline,
+        suites=suites,
+        spec_name=spec_name,
+        judge=judge,
+        note=lambda message: click.echo(message, err=True),
+    )
     from trainer.providers.openai_provider import OpenAIProvider
 
-    cache = ResponseCache(None if no_cache else settings.repo / CACHE_DIR)
+    cache = ResponseCache(None if no_cache else settings.repo / RESPONSE_CACHE)
     result = evaluate(OpenAIProvider(), cache, request, Progress())
     text = {"markdown": render_markdown, "json": render_json, "junit": render_junit}[output_format](
         result

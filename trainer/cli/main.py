@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import tempfile
@@ -13,43 +12,13 @@ from pathlib import Path
 import click
 
 from trainer import __version__
+from trainer.cli.commands import LazyGroup
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
 from trainer.diagnostics import render
 from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
 from trainer.logs import configure, report_error, scrub
 
 log = logging.getLogger("trainer")
-
-
-COMMANDS = {
-    "validate": ("trainer.cli.validate", "validate"),
-    "plan": ("trainer.cli.plan", "plan"),
-    "reconcile": ("trainer.cli.reconcile", "reconcile"),
-    "apply": ("trainer.cli.reconcile", "reconcile"),
-    "status": ("trainer.cli.status", "status"),
-    "eval": ("trainer.cli.eval", "eval_command"),
-    "promote": ("trainer.cli.promote", "promote"),
-    "demote": ("trainer.cli.demote", "demote"),
-    "emulator": ("trainer.cli.emulator", "emulator"),
-    "demo": ("trainer.cli.demo", "demo"),
-    "init": ("trainer.cli.init", "init"),
-}
-
-
-class LazyGroup(click.Group):
-    """Imports a command's module only when that command runs (or help lists it), so
-    `trainer status` does not pay for the openai SDK or the emulator's web stack."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
-            return None
-        module, attribute = COMMANDS[name]
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

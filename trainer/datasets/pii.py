@@ -37,7 +37,6 @@ _LONG_NUMBER = re.compile(r"\d[\d\s().+-]{7,}\d")
 _DOTTED = re.compile(r"\d\.\d{1,3}\.\d")
 _HOUSE_NUMBER = re.compile(r"\d\s+[A-Z]")
 RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "example.edu")
-KINDS = ("email", "phone", "card", "ssn", "ip_address", "street_address")
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from trainer import __version__
 from trainer.harness.evaluate import Evaluation
 from trainer.harness.grading import CaseResult
 from trainer.harness.scoring import Estimate
-from trainer.render.markdown import environment
+from trainer.render.markdown import GITHUB_BODY_LIMIT, environment
 
 REPORT_FORMAT_VERSION = 1
-GITHUB_BODY_LIMIT = 65_536
 BODY_MARGIN = 1_500
 """Room kept for what promotion adds around the report (marker, override notice)."""
 

@@ -17,7 +17,10 @@ from gitdb.base import IStream
 from trainer.errors import TrainerError
 from trainer.state.git_store import bot_identity
 
-BASE_BRANCH = os.environ.get("TRAINER_BASE_BRANCH", "main")
+
+def base_branch() -> str:
+    """The branch promotions target and are built on: TRAINER_BASE_BRANCH, default main."""
+    return os.environ.get("TRAINER_BASE_BRANCH") or "main"
 
 
 class BranchError(TrainerError):
@@ -25,7 +28,8 @@ class BranchError(TrainerError):
 
 
 class PromotionRepo:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: str | None = None) -> None:
+        self.base_branch = base or base_branch()
         try:
             self.repo = git.Repo(root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -34,9 +38,8 @@ class PromotionRepo:
 
     @property
     def base_ref(self) -> str:
-        return (
-            f"refs/remotes/origin/{BASE_BRANCH}" if self.has_origin else f"refs/heads/{BASE_BRANCH}"
-        )
+        branch = self.base_branch
+        return f"refs/remotes/origin/{branch}" if self.has_origin else f"refs/heads/{branch}"
 
     def refresh(self) -> None:
         if self.has_origin:
@@ -45,11 +48,11 @@ class PromotionRepo:
                     "--quiet",
                     "--no-tags",
                     "origin",
-                    f"+refs/heads/{BASE_BRANCH}:refs/remotes/origin/{BASE_BRANCH}",
+                    f"+refs/heads/{self.base_branch}:refs/remotes/origin/{self.base_branch}",
                 )
             except git.GitCommandError as exc:
                 raise BranchError(
-                    f"cannot fetch {BASE_BRANCH} from origin: {str(exc.stderr).strip()}"
+                    f"cannot fetch {self.base_branch} from origin: {str(exc.stderr).strip()}"
                 ) from None
 
     def base(self) -> git.Commit:
@@ -57,7 +60,7 @@ class PromotionRepo:
             return self.repo.commit(self.base_ref)
         except (git.BadName, ValueError):
             raise BranchError(
-                f"no branch {BASE_BRANCH!r} to promote onto (set TRAINER_BASE_BRANCH)"
+                f"no branch {self.base_branch!r} to promote onto (set TRAINER_BASE_BRANCH)"
             ) from None
 
     def read(self, commit: git.Commit, path: str) -> str | None:
@@ -123,6 +126,3 @@ class PromotionRepo:
 
     def base_sha(self) -> str:
         return str(self.base().hexsha)
-
-    def changes_file(self, commit: git.Commit, base: git.Commit, path: str) -> bool:
-        return self.read(commit, path) != self.read(base, path)

@@ -10,10 +10,10 @@ import httpx
 
 from trainer.errors import TrainerError
 from trainer.promotion.backend import PRState, PullRequest
-from trainer.promotion.branches import BASE_BRANCH
+from trainer.promotion.branches import base_branch
+from trainer.render.markdown import GITHUB_BODY_LIMIT
 
 DEFAULT_API = "https://api.github.com"
-BODY_LIMIT = 65_536
 
 
 class GitHubError(TrainerError):
@@ -71,7 +71,10 @@ class GitHubBackend:
         token: str,
         api_url: str | None = None,
         client: httpx.Client | None = None,
+        base: str = "main",
     ) -> None:
+        self.base = base
+        """The branch pull requests target."""
         if "/" not in repository:
             raise GitHubError(f"GITHUB_REPOSITORY must be owner/name, not {repository!r}")
         self.repository = repository
@@ -93,7 +96,7 @@ class GitHubBackend:
         repository = os.environ.get("GITHUB_REPOSITORY")
         if not token or not repository:
             return None
-        return cls(repository, token, os.environ.get("GITHUB_API_URL"))
+        return cls(repository, token, os.environ.get("GITHUB_API_URL"), base=base_branch())
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -146,7 +149,12 @@ class GitHubBackend:
             "POST",
             f"/repos/{self.repository}/pulls",
             f"open a pull request from {branch}",
-            json={"title": title, "head": branch, "base": BASE_BRANCH, "body": body[:BODY_LIMIT]},
+            json={
+                "title": title,
+                "head": branch,
+                "base": self.base,
+                "body": body[:GITHUB_BODY_LIMIT],
+            },
         ).json()
         number = int(created["number"])
         if labels:
@@ -170,7 +178,7 @@ class GitHubBackend:
             "PATCH",
             f"/repos/{self.repository}/pulls/{number}",
             f"update pull request #{number}",
-            json={"title": title, "body": body[:BODY_LIMIT]},
+            json={"title": title, "body": body[:GITHUB_BODY_LIMIT]},
         ).json()
         return self._pull(data)
 
@@ -211,14 +219,14 @@ class GitHubBackend:
                 "PATCH",
                 f"/repos/{self.repository}/issues/comments/{mine[0]['id']}",
                 f"update the plan comment on #{number}",
-                json={"body": body[:BODY_LIMIT]},
+                json={"body": body[:GITHUB_BODY_LIMIT]},
             ).json()
         else:
             data = self._call(
                 "POST",
                 f"/repos/{self.repository}/issues/{number}/comments",
                 f"comment the plan on #{number}",
-                json={"body": body[:BODY_LIMIT]},
+                json={"body": body[:GITHUB_BODY_LIMIT]},
             ).json()
         return str(data.get("html_url", ""))
 

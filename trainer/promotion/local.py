@@ -11,10 +11,11 @@ from pathlib import Path
 
 from trainer.atomic import atomic_write
 from trainer.errors import TrainerError
+from trainer.paths import LOCAL_PRS
 from trainer.promotion.backend import PRState, PullRequest
 from trainer.promotion.branches import PromotionRepo
 
-PRS = ".trainer/prs"
+PRS = LOCAL_PRS
 
 
 class LocalBackend:
@@ -61,6 +62,13 @@ class LocalBackend:
         for path in sorted(self.directory.glob("*.json"), key=lambda p: int(p.stem)):
             items.append(json.loads(path.read_text()))
         return items
+
+    def pull_requests(self) -> list[PullRequest]:
+        """Every local pull request, oldest first."""
+        return [self._pull(data) for data in self._all()]
+
+    def body(self, number: int) -> str:
+        return (self.directory / f"{number}.md").read_text(encoding="utf-8")
 
     def find(self, branch: str) -> PullRequest | None:
         matches = [d for d in self._all() if d["branch"] == branch]

@@ -45,6 +45,12 @@ def add_version(
     )
 
 
+def bound_version(model: RegistryModel, alias: str) -> ModelVersion | None:
+    """The version an alias is bound to, if any."""
+    number = model.bindings.get(alias)
+    return next((v for v in model.versions if v.version == number), None)
+
+
 def rebind(model: RegistryModel, alias: str, to: int | None, entry: HistoryEntry) -> RegistryModel:
     """Bind `alias` to an existing version (None: remove the binding), with a history entry."""
     bindings = dict(model.bindings)

@@ -72,7 +72,8 @@ class ChatReply:
 
 
 class Provider(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def upload(self, path: Path, filename: str) -> str:
         """Upload a training file; returns its file id."""

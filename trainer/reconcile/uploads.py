@@ -8,15 +8,13 @@ from pathlib import Path
 
 from trainer import failpoints
 from trainer.datasets.fetch import fetch_dataset
-from trainer.reconcile.run import Run
+from trainer.digests import FileDigests
+from trainer.providers.base import Provider
+from trainer.reconcile.identity import RunIdentity
+from trainer.revision import dataset_identity
 from trainer.specs.dataset_uri import DatasetRef
-from trainer.state.document import Intent, StateDocument, UploadRecord
-
-
-def content_key(ref: DatasetRef, run: Run) -> str:
-    if ref.kind == "repo" and ref.path is not None:
-        return f"git-blob:{run.check.digests(ref.path)}"
-    return f"uri:{ref.uri}"
+from trainer.state.document import IntentOp, StateDocument, UploadRecord
+from trainer.state.session import StateSession
 
 
 def upload_name(key: str, ref: DatasetRef) -> str:
@@ -25,38 +23,53 @@ def upload_name(key: str, ref: DatasetRef) -> str:
     return f"trainer-{hashlib.sha256(key.encode()).hexdigest()[:16]}-{base}"
 
 
-def ensure_uploaded(run: Run, ref: DatasetRef) -> str:
-    """The provider file id of this dataset's content, uploading it at most once."""
-    key = content_key(ref, run)
-    filename = upload_name(key, ref)
-    known = run.session.doc.uploads.get(key)
-    if known and known.file_id:
-        return known.file_id
-    if known and known.intent and known.intent.run_id != run.run_id:
-        found = run.provider.find_file(filename)
-        if found:
-            _record(run, key, filename, found)
-            return found
+class Uploads:
+    """Provider file ids of dataset contents, each uploaded at most once."""
 
-    def intend(doc: StateDocument) -> None:
-        doc.uploads[key] = UploadRecord(
-            filename=filename, intent=Intent(op="upload", run_id=run.run_id, at=run.now())
-        )
+    def __init__(
+        self,
+        session: StateSession,
+        provider: Provider,
+        identity: RunIdentity,
+        root: Path,
+        digests: FileDigests,
+    ) -> None:
+        self._session = session
+        self._provider = provider
+        self._identity = identity
+        self._root = root
+        self._digests = digests
 
-    run.session.commit(intend, f"reconcile: uploading {ref.uri}")
-    if ref.kind == "repo" and ref.path is not None:
-        file_id = run.provider.upload(run.check.ws.root / ref.path, filename)
-    else:
-        with tempfile.TemporaryDirectory(prefix="trainer-fetch-") as tmp:
-            local = fetch_dataset(ref.uri, Path(tmp) / "dataset.jsonl")
-            file_id = run.provider.upload(local, filename)
-    failpoints.hit("after_upload")
-    _record(run, key, filename, file_id)
-    return file_id
+    def ensure(self, ref: DatasetRef) -> str:
+        """The provider file id of this dataset's content, uploading it if no run has."""
+        key = dataset_identity(ref, self._digests)
+        filename = upload_name(key, ref)
+        known = self._session.doc.uploads.get(key)
+        if known and known.file_id:
+            return known.file_id
+        if known and known.intent and not self._identity.owns(known.intent):
+            found = self._provider.find_file(filename)
+            if found:
+                self._record(key, filename, found)
+                return found
+        intent = self._identity.intent(IntentOp.UPLOAD)
 
+        def intend(doc: StateDocument) -> None:
+            doc.uploads[key] = UploadRecord(filename=filename, intent=intent)
 
-def _record(run: Run, key: str, filename: str, file_id: str) -> None:
-    def done(doc: StateDocument) -> None:
-        doc.uploads[key] = UploadRecord(filename=filename, file_id=file_id)
+        self._session.commit(intend, f"reconcile: uploading {ref.uri}")
+        if ref.kind == "repo" and ref.path is not None:
+            file_id = self._provider.upload(self._root / ref.path, filename)
+        else:
+            with tempfile.TemporaryDirectory(prefix="trainer-fetch-") as tmp:
+                local = fetch_dataset(ref.uri, Path(tmp) / "dataset.jsonl")
+                file_id = self._provider.upload(local, filename)
+        failpoints.hit("after_upload")
+        self._record(key, filename, file_id)
+        return file_id
 
-    run.session.commit(done, f"reconcile: uploaded {filename} as {file_id}")
+    def _record(self, key: str, filename: str, file_id: str) -> None:
+        def done(doc: StateDocument) -> None:
+            doc.uploads[key] = UploadRecord(filename=filename, file_id=file_id)
+
+        self._session.commit(done, f"reconcile: uploaded {filename} as {file_id}")

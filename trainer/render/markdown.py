@@ -8,6 +8,9 @@ from typing import Any
 
 import jinja2
 
+GITHUB_BODY_LIMIT = 65_536
+"""The most characters GitHub accepts in a pull request or comment body."""
+
 _CELL = str.maketrans(
     {
         "|": "\\|",

@@ -10,9 +10,9 @@ import click
 from trainer.datasets.cost import usd
 from trainer.planner import Action, ActionKind, Plan
 from trainer.render.markdown import environment, show_value
+from trainer.short_ids import short
 
 PLAN_FORMAT_VERSION = 1
-SHORT = 12
 
 SYMBOLS = {
     ActionKind.CREATE: ("+", "green"),
@@ -47,7 +47,7 @@ def cost_line(plan: Plan) -> str:
 
 
 def _short(revision: str | None) -> str:
-    return revision[:SHORT] if revision else ""
+    return short(revision)
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:

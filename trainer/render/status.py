@@ -6,12 +6,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from trainer.datasets.cost import usd
+from trainer.short_ids import short
 from trainer.state.document import StateDocument
 
 if TYPE_CHECKING:
-    from trainer.reconcile.runner import PassReport
-
-SHORT = 12
+    from trainer.reconcile.passes import PassReport
 
 
 def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -75,7 +74,7 @@ def render_status_table(rows: list[dict[str, Any]]) -> str:
             (
                 r["name"],
                 r["phase"],
-                r["revision"][:SHORT],
+                short(r["revision"]),
                 r["provider_status"] or "-",
                 r["job_id"] or "-",
                 r["fine_tuned_model"] or "-",
@@ -98,11 +97,7 @@ def tenant_spend(
     doc: StateDocument, budgets: dict[str, float]
 ) -> list[tuple[str, float, float | None]]:
     """(tenant, spent on all jobs, sum of its specs' budget_usd or None) per tenant."""
-    spent: dict[str, float] = {}
-    for spec in doc.specs.values():
-        for record in spec.revisions.values():
-            tenant = str(record.fields.get("promotion", {}).get("policy.scope", "unknown"))
-            spent[tenant] = spent.get(tenant, 0.0) + (record.provider.cost_usd or 0.0)
+    spent = doc.spend_by_tenant()
     return [
         (t, round(spent.get(t, 0.0), 4), budgets.get(t)) for t in sorted(set(spent) | set(budgets))
     ]

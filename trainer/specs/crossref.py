@@ -6,9 +6,9 @@ from collections import Counter
 
 from trainer.diagnostics import Diagnostic
 from trainer.specs.dataset_uri import DatasetUriError, parse_dataset_uri
-from trainer.specs.loader import JobSpec, RegistryFile, Workspace
 from trainer.specs.messages import did_you_mean
 from trainer.specs.models import CATEGORY_THRESHOLDS
+from trainer.specs.workspace import JobSpec, RegistryFile, Workspace
 
 
 def check_workspace(ws: Workspace) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from trainer.diagnostics import Diagnostic
-from trainer.specs.dataset_uri import DatasetRef
+from trainer.specs.crossref import check_workspace
 from trainer.specs.messages import validation_diagnostics
 from trainer.specs.models import RegistryModel, TrainingJob
 from trainer.specs.policy_file import POLICY_FILE, RepositoryPolicy
+from trainer.specs.workspace import JobSpec, RegistryFile, Workspace
 from trainer.specs.yaml_source import YamlDocument, YamlLoadError, load_yaml_mapping
 
 JOBS_DIR = "specs/jobs"
@@ -21,48 +21,6 @@ HARNESS_DIR = "harness"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass
-class JobSpec:
-    """A TrainingJob with the document it came from and its resolved datasets."""
-
-    spec: TrainingJob
-    doc: YamlDocument
-    datasets: dict[str, DatasetRef] = field(default_factory=dict)
-    """"training" and, if given, "validation"; filled by the cross-reference checks."""
-
-    @property
-    def path(self) -> str:
-        return self.doc.path
-
-
-@dataclass
-class RegistryFile:
-    model: RegistryModel
-    doc: YamlDocument
-
-    @property
-    def path(self) -> str:
-        return self.doc.path
-
-
-@dataclass
-class Workspace:
-    """Everything the specs of one repository declare, plus what is wrong with them."""
-
-    root: Path
-    jobs: dict[str, JobSpec] = field(default_factory=dict)
-    registry: dict[str, RegistryFile] = field(default_factory=dict)
-    suites: list[str] = field(default_factory=list)
-    """Repo-relative paths of harness suite files."""
-    policy: RepositoryPolicy = field(default_factory=RepositoryPolicy)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    files_read: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
 
 
 def yaml_files(root: Path, folder: str) -> list[Path]:
@@ -105,11 +63,8 @@ def _load_model(
 
 def load_workspace(root: Path) -> Workspace:
     """Load specs/jobs, specs/registry and the harness suite list, then cross-check them."""
-    from trainer.specs.crossref import check_workspace
-
     ws = Workspace(root=root)
     for file in yaml_files(root, JOBS_DIR):
-        ws.files_read += 1
         loaded = _load_model(file, root, TrainingJob, ws.diagnostics)
         if loaded is None:
             continue
@@ -124,7 +79,6 @@ def load_workspace(root: Path) -> Workspace:
             continue
         ws.jobs[spec.name] = JobSpec(spec, doc)
     for file in yaml_files(root, REGISTRY_DIR):
-        ws.files_read += 1
         loaded_model = _load_model(file, root, RegistryModel, ws.diagnostics)
         if loaded_model is None:
             continue

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trainer.errors import StateError
 from trainer.phases import Phase, can_move
+from trainer.short_ids import short
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +54,15 @@ class ProviderRecord(StateModel):
     """The last events of the job, newest first, once it has ended."""
 
 
+class IntentOp(StrEnum):
+    """The side effects recorded before they happen."""
+
+    UPLOAD = "upload"
+    CREATE_JOB = "create_job"
+    CANCEL_JOB = "cancel_job"
+    OPEN_PR = "open_pr"
+
+
 class Intent(StateModel):
     """A side effect about to happen (write-ahead): who started it and when.
 
@@ -59,7 +70,7 @@ class Intent(StateModel):
     looks for the effect at the provider (by tags or file name) before repeating it.
     """
 
-    op: str
+    op: IntentOp
     run_id: str
     at: datetime
     detail: str | None = None
@@ -111,6 +122,10 @@ class RevisionRecord(StateModel):
     phase: Phase
     fields: dict[str, dict[str, Any]]
     """Flattened spec fields by group (training, evaluation, promotion), for diffs."""
+    tenant: str = "unknown"
+    """The spec's policy.scope: spend and promotions are per tenant."""
+    base_model: str = ""
+    """The model fine-tuned: the price of its training tokens."""
     evaluation_digest: str
     promotion_digest: str
     created_at: datetime
@@ -126,11 +141,25 @@ class RevisionRecord(StateModel):
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_from_fields(cls, data: Any) -> Any:
+        """States written before tenant and base_model were fields: read them from `fields`."""
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            fields = data["fields"]
+            if "tenant" not in data:
+                scope = (fields.get("promotion") or {}).get("policy.scope")
+                data = {**data, "tenant": str(scope) if scope else "unknown"}
+            if "base_model" not in data:
+                base = (fields.get("training") or {}).get("baseModel")
+                data = {**data, "base_model": str(base or "")}
+        return data
+
     def move(self, target: Phase, reason: str, at: datetime | None = None) -> None:
         """Change phase, keeping the transition in the history; refuses impossible moves."""
         if not can_move(self.phase, target):
             raise ValueError(
-                f"cannot move revision {self.revision[:12]} from {self.phase} to {target}"
+                f"cannot move revision {short(self.revision)} from {self.phase} to {target}"
             )
         when = at or utcnow()
         self.history.append(Transition(at=when, from_phase=self.phase, to=target, reason=reason))
@@ -165,6 +194,16 @@ class StateDocument(StateModel):
     specs: dict[str, SpecRecord] = Field(default_factory=dict)
     uploads: dict[str, UploadRecord] = Field(default_factory=dict)
     """By dataset content key (git blob id or remote URI)."""
+
+    def spend_by_tenant(self) -> dict[str, float]:
+        """Training cost of every job ever started, per tenant (unrounded)."""
+        spent: dict[str, float] = {}
+        for spec in self.specs.values():
+            for record in spec.revisions.values():
+                spent[record.tenant] = spent.get(record.tenant, 0.0) + (
+                    record.provider.cost_usd or 0.0
+                )
+        return spent
 
     def to_json(self) -> bytes:
         body = self.model_dump(mode="json", by_alias=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from trainer.atomic import atomic_write
 from trainer.errors import StateConflict, StateError, StateLocked
+from trainer.state.backend import Snapshot
 from trainer.state.document import StateDocument, parse_state
-from trainer.state.store import Snapshot
 
 
 class FileStateStore:

@@ -20,8 +20,8 @@ from git.index.typ import BaseIndexEntry
 from gitdb.base import IStream
 
 from trainer.errors import StateConflict, StateError, TrainerError, UsageError
+from trainer.state.backend import Snapshot
 from trainer.state.document import StateDocument, parse_state
-from trainer.state.store import Snapshot
 
 STATE_FILE = "state.json"
 REMOTE = "origin"

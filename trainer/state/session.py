@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from trainer.errors import StateConflict
+from trainer.state.backend import StateStore
 from trainer.state.document import StateDocument
-from trainer.state.store import StateStore
 
 T = TypeVar("T")
 ATTEMPTS = 8
@@ -18,11 +18,12 @@ class StateSession:
 
     A change is a function of the document, applied again to a fresh copy when another
     writer saved first, so it must read what it needs from the document it is given.
+    After `attempts` conflicts in a row, `commit` gives up with StateConflict.
     """
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, *, attempts: int = ATTEMPTS) -> None:
         self.store = store
-        self.saves = 0
+        self.attempts = attempts
         self.reload()
 
     def reload(self) -> None:
@@ -30,7 +31,7 @@ class StateSession:
         self.doc, self.version = snapshot.document, snapshot.version
 
     def commit(self, change: Callable[[StateDocument], T], message: str) -> T:
-        for _ in range(ATTEMPTS):
+        for _ in range(self.attempts):
             draft = self.doc.model_copy(deep=True)
             result = change(draft)
             try:
@@ -39,9 +40,8 @@ class StateSession:
                 self.reload()
                 continue
             self.doc, self.version = snapshot.document, snapshot.version
-            self.saves += 1
             return result
         raise StateConflict(
             f"{self.store.description}: other writers kept changing the state; "
-            f"gave up after {ATTEMPTS} attempts at: {message}"
+            f"gave up after {self.attempts} attempts at: {message}"
         )

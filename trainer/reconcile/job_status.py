@@ -6,11 +6,14 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from trainer.datasets.pricing import Pricing
 from trainer.phases import TRAINING_IN_FLIGHT, Phase, can_move
-from trainer.providers.base import JobInfo, ProviderAuthError, ProviderError
+from trainer.providers.base import JobInfo, Provider, ProviderAuthError, ProviderError
 from trainer.providers.status import TERMINAL_STATUSES, phase_for
-from trainer.reconcile.run import Run
-from trainer.state.document import StateDocument
+from trainer.reconcile.identity import RunIdentity
+from trainer.reconcile.pass_result import PassResult
+from trainer.state.document import RevisionRecord, StateDocument
+from trainer.state.session import StateSession
 
 log = logging.getLogger("trainer.reconcile")
 MAX_PARALLEL_POLLS = 16
@@ -22,10 +25,9 @@ def _when(stamp: int | None) -> datetime | None:
 
 
 def apply_job(
-    doc: StateDocument, run: Run, name: str, revision: str, info: JobInfo, why: str
+    record: RevisionRecord, info: JobInfo, why: str, now: datetime, pricing: Pricing
 ) -> None:
     """Record what the provider says of a job and move the revision's phase to match."""
-    record = doc.specs[name].revisions[revision]
     provider = record.provider
     provider.status = info.status
     provider.fine_tuned_model = info.fine_tuned_model or provider.fine_tuned_model
@@ -38,16 +40,14 @@ def apply_job(
             f"{info.error_code}: {info.error_message}" if info.error_code else info.error_message
         )
     if provider.trained_tokens:
-        price = run.check.pricing.price(str(record.fields.get("training", {}).get("baseModel", "")))
+        price = pricing.price(record.base_model)
         if price is not None:
             provider.cost_usd = round(
                 provider.trained_tokens / 1_000_000 * price.training_per_1m_tokens, 4
             )
     target = phase_for(info.status)
     if target is None:
-        log.warning(
-            "unknown provider status %r for job %s", info.status, info.id, extra={"spec": name}
-        )
+        log.warning("unknown provider status %r for job %s", info.status, info.id)
         return
     if target is not record.phase and can_move(record.phase, target):
         detail = {
@@ -55,7 +55,7 @@ def apply_job(
             Phase.FAILED: f"job failed: {record.error or 'no reason given'}",
             Phase.CANCELLED: "job cancelled at the provider",
         }.get(target, f"provider status {info.status}")
-        record.move(target, f"{why}; {detail}" if why else detail, run.now())
+        record.move(target, f"{why}; {detail}" if why else detail, now)
 
 
 def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
@@ -70,12 +70,7 @@ def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
     ]
 
 
-def poll(run: Run) -> None:
-    targets = in_flight(run.session.doc)
-    if not targets:
-        return
-    provider = run.provider
-
+def _ask(provider: Provider, job_ids: list[str]) -> list[JobInfo | ProviderError]:
     def fetch(job_id: str) -> JobInfo | ProviderError:
         try:
             return provider.get_job(job_id)
@@ -84,13 +79,26 @@ def poll(run: Run) -> None:
         except ProviderError as exc:
             return exc
 
-    with ThreadPoolExecutor(min(MAX_PARALLEL_POLLS, len(targets))) as pool:
-        answers = list(pool.map(fetch, [job_id for _, _, job_id in targets]))
+    with ThreadPoolExecutor(min(MAX_PARALLEL_POLLS, len(job_ids))) as pool:
+        return list(pool.map(fetch, job_ids))
+
+
+def poll_jobs(
+    session: StateSession,
+    provider: Provider,
+    identity: RunIdentity,
+    result: PassResult,
+    pricing: Pricing,
+) -> None:
+    targets = in_flight(session.doc)
+    if not targets:
+        return
+    answers = _ask(provider, [job_id for _, _, job_id in targets])
     events: dict[str, list[str]] = {}
     for (name, _, job_id), answer in zip(targets, answers, strict=True):
         if isinstance(answer, ProviderError):
-            run.result.provider_errors += 1
-            run.result.fail(name, f"could not get the status of job {job_id}: {answer}")
+            result.provider_errors += 1
+            result.fail(name, f"could not get the status of job {job_id}: {answer}")
         elif answer.status in TERMINAL_STATUSES:
             try:
                 events[job_id] = [
@@ -106,17 +114,17 @@ def poll(run: Run) -> None:
                 continue
             if rec.intent is not None or rec.phase not in TRAINING_IN_FLIGHT:
                 continue  # another writer moved it on since we read it
-            apply_job(doc, run, name, revision, answer, "")
+            apply_job(rec, answer, "", identity.now(), pricing)
             if job_id in events:
-                doc.specs[name].revisions[revision].provider.events = events[job_id]
+                rec.provider.events = events[job_id]
 
-    before = {name: run.session.doc.specs[name].revisions[rev].phase for name, rev, _ in targets}
-    run.session.commit(record, f"reconcile: status of {len(targets)} job(s)")
+    before = {name: session.doc.specs[name].revisions[rev].phase for name, rev, _ in targets}
+    session.commit(record, f"reconcile: status of {len(targets)} job(s)")
     for (name, revision, job_id), answer in zip(targets, answers, strict=True):
-        rec = run.session.doc.specs[name].revisions[revision]
+        rec = session.doc.specs[name].revisions[revision]
         if isinstance(answer, ProviderError) or rec.phase is before[name]:
             continue
         if rec.phase is Phase.FAILED:
-            run.result.fail(name, f"job {job_id} failed: {rec.error or 'no reason given'}")
+            result.fail(name, f"job {job_id} failed: {rec.error or 'no reason given'}")
         else:
-            run.result.note(name, f"job {job_id}: {before[name]} -> {rec.phase} ({answer.status})")
+            result.note(name, f"job {job_id}: {before[name]} -> {rec.phase} ({answer.status})")

@@ -1,7 +1,9 @@
-"""Open, update, sync and close promotion pull requests; build demotion pull requests.
+"""Registry edits proposed as pull requests: a promotion (a new version and an alias
+bound to it) or a demotion (the alias bound back). Each is one commit on a branch off the
+base branch, pushed, with its pull request opened or updated.
 
-The merge of a promotion PR is the promotion: this module only proposes registry edits
-and watches what reviewers do with them.
+The merge of such a PR is the change; `trainer.reconcile.pull_requests` decides when to
+propose and follows what reviewers do.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from trainer.errors import TrainerError, UsageError
-from trainer.phases import Phase
+from trainer.errors import UsageError
 from trainer.promotion.backend import PRBackend, PullRequest
 from trainer.promotion.branches import PromotionRepo
 from trainer.promotion.github import GitHubBackend
@@ -25,6 +26,7 @@ from trainer.promotion.registry_edit import (
     previous_version,
     rebind,
 )
+from trainer.short_ids import short
 from trainer.specs.loader import REGISTRY_DIR
 from trainer.specs.models import HistoryEntry, ModelVersion, RegistryModel, TrainingJob
 from trainer.state.document import PromotionRecord, RevisionRecord
@@ -37,15 +39,15 @@ def open_backend(root: Path, repo: PromotionRepo) -> PRBackend:
     return GitHubBackend.from_environment() or LocalBackend(root, repo)
 
 
-def actor() -> str:
+def _actor() -> str:
     return os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "trainer"
 
 
-def promotion_branch(name: str, revision: str) -> str:
+def _promotion_branch(name: str, revision: str) -> str:
     return f"trainer/promote/{name}-{revision[:8]}"
 
 
-def marker(name: str, revision: str) -> str:
+def _marker(name: str, revision: str) -> str:
     return f"<!-- trainer:promotion spec={name} revision={revision} -->"
 
 
@@ -69,7 +71,7 @@ def _registry(repo: PromotionRepo, path: str, model: str, scope: str) -> Registr
     return registered
 
 
-def promotion_body(
+def _promotion_body(
     name: str, revision: str, report: str, forced: str | None, evaluated: bool
 ) -> str:
     notice = ""
@@ -79,7 +81,7 @@ def promotion_body(
             f"{'its evaluation' if evaluated else 'not having been evaluated'}. Reason given: "
             f"{forced}\n\n"
         )
-    return f"{marker(name, revision)}\n{notice}{report}"
+    return f"{_marker(name, revision)}\n{notice}{report}"
 
 
 def propose(
@@ -97,7 +99,7 @@ def propose(
     fine_tuned = record.provider.fine_tuned_model
     if not fine_tuned:
         raise UsageError(
-            f"{spec.name}: revision {record.revision[:12]} has no fine-tuned model to promote"
+            f"{spec.name}: revision {short(record.revision)} has no fine-tuned model to promote"
         )
     path = f"{REGISTRY_DIR}/{model_name}.yaml"
     registered = _registry(repo, path, model_name, spec.policy.scope)
@@ -118,11 +120,11 @@ def propose(
         created_at=now,
     )
     why = forced or (
-        f"{spec.name} revision {record.revision[:12]} passed its evaluation"
+        f"{spec.name} revision {short(record.revision)} passed its evaluation"
         + (f" (overall {evaluation.scores['overall_score']:.3f})" if evaluation else "")
     )
     entry = HistoryEntry(
-        at=now, alias=alias, reason=why, forced=forced is not None, pr=pr_number, by=actor()
+        at=now, alias=alias, reason=why, forced=forced is not None, pr=pr_number, by=_actor()
     )
     existing = next((v for v in registered.versions if v.fine_tuned_model == fine_tuned), None)
     if existing is not None:  # the model is registered already: only rebind
@@ -130,8 +132,8 @@ def propose(
     else:
         updated = add_version(registered, version, alias, entry)
     title = f"Promote {model_name}:{alias} → {fine_tuned}"
-    body = promotion_body(spec.name, record.revision, report, forced, evaluation is not None)
-    return Proposal(promotion_branch(spec.name, record.revision), title, body, path, dump(updated))
+    body = _promotion_body(spec.name, record.revision, report, forced, evaluation is not None)
+    return Proposal(_promotion_branch(spec.name, record.revision), title, body, path, dump(updated))
 
 
 def publish(
@@ -169,7 +171,7 @@ def demote(
         raise UsageError(f"{model_name} has no version {target}")
     if target == current:
         raise UsageError(f"{model_name}:{alias} is already bound to version {current}")
-    entry = HistoryEntry(at=now, alias=alias, reason=reason, forced=False, by=actor())
+    entry = HistoryEntry(at=now, alias=alias, reason=reason, forced=False, by=_actor())
     updated = rebind(registered, alias, target, entry)
     where = f"version {target}" if target is not None else "no version (binding removed)"
     title = f"Demote {model_name}:{alias} → {where}"
@@ -181,10 +183,6 @@ def demote(
     branch = f"trainer/demote/{model_name}-{alias}-v{current}"
     proposal = Proposal(branch, title, body, path, dump(updated))
     return publish(repo, open_backend(root, repo), proposal, [])
-
-
-def next_phase_for(pr: PullRequest) -> Phase | None:
-    return {"merged": Phase.PROMOTED, "closed": Phase.DECLINED}.get(pr.state)
 
 
 def record_of(
@@ -204,7 +202,3 @@ def record_of(
         merge_commit=pr.merge_commit,
         updated_at=now,
     )
-
-
-class PromotionError(TrainerError):
-    pass
