@@ -58,6 +58,7 @@ def build(root: Path, specs: int, dataset_mb: float) -> None:
             "suffix": f"bench-{n}",
             "policy": {"scope": f"tenant_{n % 10}", "thresholds": {"overall_score": 0.8}},
             "datasheet": {"source": "bench", "license": "proprietary", "redaction": "synthetic"},
+            "evaluation": {"judge": {"model": "gpt-4.1-2025-04-14"}},
             "promotion": {"model": f"model-{n:04d}", "alias": "production"},
         }
         (jobs / f"{name}.yaml").write_text(yaml.safe_dump(body, sort_keys=False))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+JUDGE = "gpt-4.1-2025-04-14"
+"""The judge the test specs name (the built-in suites have model-graded checks)."""
 
 CHAT_LINE = {
     "messages": [
@@ -39,6 +40,7 @@ def job(name: str, **overrides: Any) -> dict[str, Any]:
             "budget_usd": 50,
         },
         "datasheet": {"source": "team", "license": "proprietary", "redaction": "pii_removed"},
+        "evaluation": {"judge": {"model": JUDGE}},
         "promotion": {"model": "tutor", "alias": "production", "auto": True, "reviewers": []},
     }
     body.update(overrides)
@@ -81,8 +83,24 @@ def write_dataset(path: Path, examples: int = 12, salt: str = "") -> Path:
     return path
 
 
-def make_repo(root: Path, jobs: tuple[str, ...] = ("alpha",), *, git_init: bool = True) -> Path:
-    """A GitOps repository with datasets, one registry model and the given job specs."""
+def _without_judge(text: str) -> str:
+    """A built-in suite with its model-graded checks taken out (deterministic only)."""
+    suite = yaml.safe_load(text)
+    suite.pop("rubrics", None)
+    for test in suite["tests"].values():
+        test["checks"] = [c for c in test.get("checks", []) if not c["type"].startswith("judge_")]
+        for case in test["cases"]:
+            case["checks"] = [c for c in case["checks"] if not c["type"].startswith("judge_")]
+    return yaml.safe_dump(suite, sort_keys=False, allow_unicode=True)
+
+
+def make_repo(
+    root: Path, jobs: tuple[str, ...] = ("alpha",), *, git_init: bool = True, judged: bool = True
+) -> Path:
+    """A GitOps repository with datasets, one registry model and the given job specs.
+
+    `judged=False` copies the built-in suites without their model-graded checks, for spec
+    files that name no judge."""
     write_dataset(root / "specs/datasets/train.jsonl")
     write_dataset(root / "specs/datasets/val.jsonl", examples=10, salt="v")
     write_yaml(root / "specs/registry/tutor.yaml", registry_model())
@@ -94,7 +112,10 @@ def make_repo(root: Path, jobs: tuple[str, ...] = ("alpha",), *, git_init: bool 
     (root / "specs/jobs").mkdir(parents=True, exist_ok=True)
     (root / "harness").mkdir(exist_ok=True)
     for suite in sorted((REPO / "harness").glob("*.yaml")):
-        shutil.copyfile(suite, root / "harness" / suite.name)
+        text = suite.read_text(encoding="utf-8")
+        (root / "harness" / suite.name).write_text(
+            text if judged else _without_judge(text), encoding="utf-8"
+        )
     if git_init:
         git(root, "init", "-q", "-b", "main")
         commit_all(root, "initial specs")

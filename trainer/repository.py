@@ -13,6 +13,7 @@ from trainer.datasets.tokens import tokenizer_for
 from trainer.datasets.validator import DIGEST_BYTES, MIN_EXAMPLES, ScanConfig, scan_file
 from trainer.diagnostics import Diagnostic
 from trainer.digests import FileDigests
+from trainer.harness.calibration import CalibrationSet, load_calibration, named_rubrics
 from trainer.harness.loading import LoadedSuite, find_test, load_suites
 from trainer.harness.suites import JUDGE_CHECKS
 from trainer.paths import DATASET_CACHE
@@ -39,6 +40,8 @@ class RepositoryCheck:
     """By (spec name, "training" | "validation"), for datasets in the repository."""
     estimates: dict[str, CostEstimate] = field(default_factory=dict)
     suites: dict[str, LoadedSuite] = field(default_factory=dict)
+    calibration: dict[str, CalibrationSet] = field(default_factory=dict)
+    """Judge calibration sets by rubric (harness/calibration/)."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -126,7 +129,7 @@ def _check_harness_tests(ws: Workspace, suites: dict[str, LoadedSuite]) -> None:
             for name in config.tests()
             if (found := find_test(suites, name))
             for case in found[1].cases
-            for check in case.checks
+            for check in found[1].checks_of(case)
         )
         if uses_judge and judge is None:
             ws.diagnostics.append(
@@ -168,6 +171,7 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
     ws = load_workspace(root)
     check = RepositoryCheck(ws, load_pricing(root, ws.diagnostics), FileDigests(root))
     check.suites = load_suites(root, check.digests, ws.diagnostics)
+    check.calibration = load_calibration(root, named_rubrics(check.suites), ws.diagnostics)
     _check_harness_tests(ws, check.suites)
     cache = ReportCache(root / DATASET_CACHE if use_cache else None)
     scanned: dict[str, tuple[DatasetReport, bytes]] = {}

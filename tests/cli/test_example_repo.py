@@ -105,9 +105,9 @@ def test_demo_runs_the_whole_loop_without_an_api_key(tmp_path: Path) -> None:
     ]
     assert [(r[0], r[1]) for r in rows] == [
         ("math-socratic-tutor", "awaiting_review"),
-        ("reading-comprehension-coach", "awaiting_review"),
+        ("reading-comprehension-coach", "eval_failed"),
         ("math-socratic-tutor", "promoted"),
-        ("reading-comprehension-coach", "awaiting_review"),
+        ("reading-comprehension-coach", "eval_failed"),
     ]
     assert "+  production: 2" in done.stdout, "the registry diff of the merged promotion"
     registry = (tmp_path / "demo/specs/registry/math-tutor.yaml").read_text()

@@ -33,6 +33,9 @@ def test_init_then_commit_validates_and_plans(empty_repo: Path, run: Run, tmp_pa
     result = run("--repo", empty_repo, "init", "--action", ACTION)
     assert result.code == 0, result.err
     created = [line.split()[1] for line in result.out.splitlines() if "created" in line]
+    calibration = [name for name in created if name.startswith("harness/calibration/")]
+    assert len(calibration) == 12, "the calibration sets of the default suites' rubrics"
+    created = [name for name in created if name not in calibration]
     assert created == [
         "specs/datasets/example-tutor.jsonl",
         "specs/jobs/example-tutor.yaml",

@@ -16,7 +16,7 @@ CASES = sorted(HERE.glob("*.jsonl"))
 
 
 def validate_dataset(case: Path, tmp_path: Path, run: Callable[..., Result]) -> Result:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     shutil.copyfile(case, root / "specs/datasets" / case.name)
     body = job("tutor", datasetUri=f"specs/datasets/{case.name}")
     del body["validationDatasetUri"]

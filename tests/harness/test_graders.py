@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from trainer.harness.graders import GRADERS, GraderError, counterfactual_consistency
-from trainer.harness.graders.judge import CLOSE, OPEN, fence, judge_messages, parse_verdict
+from trainer.harness.graders.judge import (
+    CLOSE,
+    OPEN,
+    fence,
+    judge_messages,
+    parse_verdict,
+    rubric_of,
+)
+from trainer.harness.graders.registry import CHECKS as GRADERS_ALL
 from trainer.harness.graders.tutoring import fk_grade
 
 
@@ -124,20 +133,46 @@ def test_flesch_kincaid_orders_texts_by_difficulty() -> None:
 LABELS = {"labels": {"good": 1.0, "partial": 0.5, "bad": 0.0}, "rubric": "Does it guide?"}
 
 
-def test_judge_verdict_is_the_last_match() -> None:
-    reply = "The answer says 'VERDICT: good' inside, but it tells the answer.\nVERDICT: bad"
-    assert parse_verdict("judge_label", LABELS, reply).score == 0.0
+def _verdict(reasoning: str, score: float) -> str:
+    return json.dumps({"reasoning": reasoning, "score": score})
 
 
-def test_judge_out_of_format_is_a_grader_error() -> None:
-    with pytest.raises(GraderError, match="no VERDICT"):
-        parse_verdict("judge_label", LABELS, "I think it is fine.")
-    with pytest.raises(GraderError, match="no SCORE"):
-        parse_verdict("judge_score", {"rubric": "r", "max": 10}, "SCORE: 42")
+def test_judge_verdict_is_the_structured_score_never_text_in_the_reasoning() -> None:
+    rubric = rubric_of("judge_label", LABELS)
+    reply = _verdict("The answer quotes 'VERDICT: good' and 'score: 1', but it tells.", 0.0)
+    verdict = parse_verdict(rubric, reply)
+    grade_ = GRADERS_ALL["judge_label"](verdict, LABELS)
+    assert (grade_.score, grade_.passed) == (0.0, False)
+    assert grade_.reason.startswith("judge: bad (")
+
+
+def test_a_label_score_snaps_to_the_nearest_label() -> None:
+    rubric = rubric_of("judge_label", LABELS)
+    assert rubric.label_of(0.6) == "partial"
+    assert rubric.label_of(0.25) == "bad", "a tie goes to the lower label"
+    assert (
+        GRADERS_ALL["judge_label"](parse_verdict(rubric, _verdict("ok", 0.9)), LABELS).score == 1.0
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["VERDICT: good", "{not json", '{"score": 1}', '{"reasoning": "x", "score": "high"}', "[]"],
+)
+def test_a_judge_reply_that_is_not_the_structured_object_is_a_grader_error(reply: str) -> None:
+    with pytest.raises(GraderError, match="structured verdict"):
+        parse_verdict(rubric_of("judge_label", LABELS), reply)
+
+
+def test_a_score_outside_the_schema_bounds_is_a_grader_error() -> None:
+    with pytest.raises(GraderError, match=r"outside 0\.\.10"):
+        parse_verdict(rubric_of("judge_score", {"rubric": "r", "max": 10}), _verdict("x", 42))
 
 
 def test_judge_score_is_normalised() -> None:
-    grade_ = parse_verdict("judge_score", {"rubric": "r", "min": 0, "max": 10}, "fine\nSCORE: 7")
+    params = {"rubric": "r", "min": 0, "max": 10}
+    verdict = parse_verdict(rubric_of("judge_score", params), _verdict("fine", 7))
+    grade_ = GRADERS_ALL["judge_score"](verdict, params)
     assert grade_.score == pytest.approx(0.7)
     assert grade_.passed
 
@@ -147,6 +182,20 @@ def test_graded_text_cannot_break_out_of_its_fence() -> None:
     fenced = fence(hostile)
     assert fenced.count(OPEN) == 1
     assert fenced.count(CLOSE) == 1
-    messages = judge_messages("judge_label", LABELS, "q", hostile)
+    rubric = rubric_of("judge_label", LABELS)
+    messages = judge_messages(rubric, [[{"role": "user", "content": "q"}]], [hostile])
     assert messages[0]["content"].startswith("[trainer-judge]")
-    assert "reasoning" in messages[1]["content"]
+    assert messages[1]["content"].count(CLOSE) == 1
+    assert '"reasoning"' in messages[1]["content"]
+
+
+def test_the_judge_sees_every_variant() -> None:
+    rubric = rubric_of("judge_label", LABELS)
+    conversations = [
+        [{"role": "user", "content": f"{name} asks: is 3 + 4 hard?"}] for name in ("Aisha", "John")
+    ]
+    user = judge_messages(rubric, conversations, ["Try counting on.", "It is 7."])[1]["content"]
+    assert "Variant 1 of 2" in user
+    assert "Variant 2 of 2" in user
+    assert "Aisha" in user
+    assert "It is 7." in user

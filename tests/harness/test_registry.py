@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from pathlib import Path
@@ -12,9 +13,9 @@ from pydantic.fields import FieldInfo
 
 from trainer.harness.graders import CHECKS, GRADERS, Grade, GraderError, markdown_table
 from trainer.harness.graders.base import Params
-from trainer.harness.graders.judge import JudgeParams, judge_messages, parse_verdict
+from trainer.harness.graders.judge import JudgeParams, judge_messages, parse_verdict, rubric_of
 from trainer.harness.graders.registry import CheckType, check
-from trainer.harness.grading import apply_judge, deterministic
+from trainer.harness.grading import apply_judge, apply_moderation, deterministic
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.samples import SelectedTest, render_case
 from trainer.harness.suites import CHECK_TYPES, JUDGE_CHECKS, Check, Suite
@@ -68,7 +69,7 @@ def _case(checks: list[dict[str, Any]], *, variants: bool) -> Any:
 
 def test_the_suite_schema_allows_exactly_the_registered_types() -> None:
     assert tuple(CHECKS) == CHECK_TYPES
-    assert len(set(CHECK_TYPES)) == len(CHECK_TYPES) == 26
+    assert len(set(CHECK_TYPES)) == len(CHECK_TYPES) == 28
     assert JUDGE_CHECKS == ("judge_label", "judge_score")
     assert set(GRADERS) == {n for n, c in CHECKS.items() if c.kind == "answer"}
     assert {n for n, c in CHECKS.items() if c.kind == "variants"} == {"counterfactual_consistency"}
@@ -83,12 +84,30 @@ def test_every_registered_type_dispatches_to_its_grader(name: str) -> None:
     if entry.kind == "judge":
         (result,) = deterministic(case, ["an answer"])
         assert result.score is None, "judge checks wait for the judge"
-        messages = judge_messages(name, check.params, case.question, "an answer")
+        params = (
+            {**check.params, "labels": {"good": 1, "bad": 0}}
+            if name == "judge_label"
+            else check.params
+        )
+        check = Check.model_validate({"type": name, **params})
+        rubric = rubric_of(name, check.params)
+        messages = judge_messages(rubric, case.variants, ["an answer"])
         assert messages[1]["content"].startswith("Rubric: 4")
-        reply = "Fine.\nVERDICT: good\nSCORE: 4"
+        reply = json.dumps({"reasoning": "Fine.", "score": rubric.high})
         apply_judge(result, check, reply, None)
-        expected = parse_verdict(name, check.params, reply)
+        expected = entry(parse_verdict(rubric, reply), check.params)
         assert result.error is None
+        assert (result.score, result.passed, result.reason) == (
+            expected.score,
+            expected.passed,
+            expected.reason,
+        )
+        return
+    if entry.kind == "moderation":
+        (result,) = deterministic(case, ["an answer"])
+        assert result.score is None, "moderation checks wait for the moderation endpoint"
+        apply_moderation(result, check, [{"violence": 0.9}])
+        expected = entry({"violence": 0.9}, params)
         assert (result.score, result.passed, result.reason) == (
             expected.score,
             expected.passed,
@@ -103,6 +122,8 @@ def test_every_registered_type_dispatches_to_its_grader(name: str) -> None:
         with pytest.raises(GraderError, match=f"^{re.escape(result.error)}$"):
             entry(target, params)
         return
+    if "question" in entry.params.model_fields:
+        params = {**params, "question": case.student_text}
     expected = entry(target, params)
     assert (result.score, result.passed, result.reason) == (
         expected.score,
@@ -144,7 +165,7 @@ def test_judge_checks_say_what_to_ask_the_judge() -> None:
     for name in JUDGE_CHECKS:
         assert issubclass(CHECKS[name].params, JudgeParams)
     with pytest.raises(GraderError, match="not a model-graded check"):
-        judge_messages("contains", {"value": "x"}, "q", "a")
+        rubric_of("contains", {"value": "x"})
 
 
 def test_parameters_are_typed_at_run_time_too() -> None:
@@ -192,4 +213,7 @@ def test_the_table_has_a_row_per_check_with_its_negated_form() -> None:
     assert rows[0].startswith("| `equals`, `not_equals` | `value`, `case_sensitive` (false) |")
     assert "| `rouge_n` | `reference`, `n` (2), `min` (0.3) |" in markdown_table()
     assert "`tolerance` (1e-6)" in markdown_table()
-    assert rows[-1].startswith("| `judge_score` | `rubric`, `min` (0), `max` (10), `pass` (0.5) |")
+    assert rows[-1].startswith(
+        "| `judge_score` | `rubric`, `rubric_name` (set by loading for a named rubric, optional), "
+        "`pass` (0.5), `min` (0), `max` (10) |"
+    )

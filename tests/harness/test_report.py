@@ -17,6 +17,7 @@ from trainer.emulator.server import RunningEmulator, background
 from trainer.emulator.state import EmulatorState
 from trainer.harness.cache import ResponseCache
 from trainer.harness.evaluate import Evaluation, EvaluationRequest, evaluate
+from trainer.harness.gate import GateRules
 from trainer.harness.report import render_json, render_junit, render_markdown
 from trainer.providers.openai_provider import OpenAIProvider
 
@@ -36,7 +37,7 @@ def run_eval(emu: RunningEmulator, suite_body: dict[str, object] = SUITE) -> Eva
         model="gpt-4o-mini-2024-07-18",
         baseline="gpt-4.1-nano-2025-04-14",
         tests=pick(suite, "telling"),
-        thresholds={"pedagogy_score": 0.8, "telling": 0.5},
+        rules=GateRules(thresholds={"pedagogy_score": 0.8, "telling": 0.5}),
         spec="math-socratic-tutor",
         revision="a" * 64,
     )
@@ -62,7 +63,8 @@ def test_model_output_cannot_mention_close_issues_or_inject_html(emu: RunningEmu
     assert "#12" not in text
     assert "<img" not in text
     assert "[click](" not in text
-    assert "\\[click\\](https://evil.test)" in text
+    assert "&#91;click&#93;(https:\u200b//evil.test)" in text
+    assert "https://evil.test" not in text, "a URL after escaped brackets still autolinks"
     assert "@\u200boctocat" in text
 
 

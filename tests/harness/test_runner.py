@@ -130,7 +130,7 @@ def test_concurrency_is_limited_and_used(emu: RunningEmulator, tmp_path: Path) -
     assert emu.state.peak_in_flight == 1
 
 
-def test_request_timeouts_are_grader_errors_that_spend_the_budget(
+def test_unanswered_cases_are_left_out_and_spend_their_own_budget(
     emu: RunningEmulator, tmp_path: Path
 ) -> None:
     emu.state.faults.append(parse_fault("POST /v1/chat/completions=hang"))
@@ -140,9 +140,11 @@ def test_request_timeouts_are_grader_errors_that_spend_the_budget(
         settings=RunSettings(request_timeout=0.2),
     )
     result = evaluate(provider(emu, max_retries=0), ResponseCache(None), request)
-    assert result.scores.errors == 12
-    assert [c.name for c in result.gate.failures] == ["grader errors"]
-    assert all(c.errors for c in result.run.cases)
+    assert result.scores.errors == 0, "no answer is not a grader error"
+    assert (result.scores.unanswered, result.scores.cases) == (6, 6)
+    assert result.scores.tests["telling"].score.n == 0, "unanswered cases are not scored 0"
+    assert [c.name for c in result.gate.failures] == ["unanswered cases (candidate)"]
+    assert not any(c.answered for c in result.run.cases)
 
 
 def test_suite_timeout_stops_the_run(emu: RunningEmulator) -> None:
@@ -157,25 +159,63 @@ def test_suite_timeout_stops_the_run(emu: RunningEmulator) -> None:
     assert not result.gate.passed
 
 
-def test_judge_is_asked_only_where_it_can_change_the_outcome(emu: RunningEmulator) -> None:
+def test_the_judge_reads_every_answer_unless_the_suite_opts_into_the_cascade(
+    emu: RunningEmulator,
+) -> None:
     request = EvaluationRequest(
         model="gpt-4o-mini-2024-07-18",
         tests=pick(loaded(), "judged"),
         settings=RunSettings(judge_model="gpt-4o-2024-08-06"),
     )
     result = evaluate(provider(emu), ResponseCache(None), request)
+    assert result.run.requests == 4, "two answers and two judge calls"
+    cascading = loaded({**SUITE, "cascade": True})
+    request.tests = pick(cascading, "judged")
+    result = evaluate(provider(emu), ResponseCache(None), request)
     cases = {c.case_id: c.repeats[0].checks for c in result.run.cases}
     assert cases["settled-by-leak"][1].skipped
     judged = cases["needs-the-judge"][1]
-    assert (judged.skipped, judged.passed, judged.reason) == (False, False, "judge: bad")
+    assert (judged.skipped, judged.passed) == (False, False)
+    assert judged.reason.startswith("judge: bad (")
     assert result.run.requests == 3, "two answers and one judge call"
+
+
+def test_cascade_skips_count_the_same_for_candidate_and_baseline(emu: RunningEmulator) -> None:
+    """The base model leaks 17 (settled); a scripted baseline does not (needs the judge):
+    the judge is asked for both sides, so both means contain the same checks."""
+    emu.state.answerers["socratic"] = lambda messages: "What do you get if you add 8 and 9?"
+    body = yaml.safe_load(yaml.safe_dump(SUITE))
+    body["cascade"] = True
+    body["tests"]["judged"]["pass_threshold"] = 0.9  # a passing leak check alone settles nothing
+    cascading = loaded(body)
+    request = EvaluationRequest(
+        model="gpt-4o-mini-2024-07-18",
+        baseline="socratic",
+        tests=pick(cascading, "judged"),
+        settings=RunSettings(judge_model="gpt-4o-2024-08-06"),
+    )
+    result = evaluate(provider(emu), ResponseCache(None), request)
+    assert result.baseline_run is not None
+    for side in (result.run, result.baseline_run):
+        checks = {c.case_id: c.repeats[0].checks[1] for c in side.cases}
+        assert not checks["settled-by-leak"].skipped, side.model
+    alone = EvaluationRequest(
+        model="gpt-4o-mini-2024-07-18",
+        tests=pick(cascading, "judged"),
+        settings=RunSettings(judge_model="gpt-4o-2024-08-06"),
+    )
+    checks = {
+        c.case_id: c.repeats[0].checks[1]
+        for c in evaluate(provider(emu), ResponseCache(None), alone).run.cases
+    }
+    assert checks["settled-by-leak"].skipped, "without the baseline, the cascade skips it"
 
 
 def test_without_a_judge_model_graded_checks_are_errors(emu: RunningEmulator) -> None:
     request = EvaluationRequest(model="gpt-4o-mini-2024-07-18", tests=pick(loaded(), "judged"))
     result = evaluate(provider(emu), ResponseCache(None), request)
     errors = [c.error for case in result.run.cases for c in case.repeats[0].checks if c.error]
-    assert errors == ["no judge model named (evaluation.judge.model or --judge)"]
+    assert errors == ["no judge model named (evaluation.judge.model or --judge)"] * 2
 
 
 def test_prompt_variants_are_rendered_and_compared(emu: RunningEmulator) -> None:
@@ -227,7 +267,7 @@ def test_suite_timeout_keeps_the_answers_that_arrived(emu: RunningEmulator) -> N
     )
     result = evaluate(provider(emu), ResponseCache(None), request)
     assert result.run.timed_out
-    answered = [c for c in result.run.cases if not c.errors]
+    answered = [c for c in result.run.cases if c.answered]
     assert len(answered) == 4
     assert all(c.repeats[0].outputs[0].startswith("The answer is") for c in answered)
 

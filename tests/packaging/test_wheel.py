@@ -156,7 +156,7 @@ def test_demo_reaches_promoted_from_an_unrelated_directory(venv: Path, tmp_path:
     phases = {row["name"]: row["phase"] for row in json.loads(status.stdout)}
     assert phases == {
         "math-socratic-tutor": "promoted",
-        "reading-comprehension-coach": "awaiting_review",
+        "reading-comprehension-coach": "eval_failed",
     }
     assert list(elsewhere.iterdir()) == [], "the demo writes only into its scratch repository"
 

@@ -138,7 +138,7 @@ def test_a_new_revision_closes_the_old_pr_with_a_comment(world: World, run: Run)
 def test_forced_promotion_of_a_failed_evaluation(world: World, run: Run) -> None:
     assert world.github is not None
     spec = world.clone / f"specs/jobs/{SPEC}.yaml"
-    spec.write_text(spec.read_text().replace("pedagogy_score: 0.75", "pedagogy_score: 0.99"))
+    spec.write_text(spec.read_text().replace("pedagogy_score: 0.65", "pedagogy_score: 0.99"))
     assert run("--repo", world.clone, "reconcile", "--wait", "--interval", "0").code == 1
     assert record(world.clone)["phase"] == "eval_failed"
     assert world.github.pulls == {}
@@ -323,7 +323,7 @@ def test_reevaluation_replaces_the_open_pr(world: World, run: Run) -> None:
     assert world.github is not None
     run("--repo", world.clone, "reconcile", "--wait", "--interval", "0")
     spec = world.clone / f"specs/jobs/{SPEC}.yaml"
-    spec.write_text(spec.read_text().replace("overall_score: 0.82", "overall_score: 0.8"))
+    spec.write_text(spec.read_text().replace("overall_score: 0.78", "overall_score: 0.77"))
     assert run("--repo", world.clone, "reconcile").code == 0
     assert world.github.pulls[1]["state"] == "closed"
     assert "evaluated again" in world.github.comments[1][0]

@@ -41,7 +41,7 @@ def test_trained_models_are_evaluated_against_their_baselines(
     example: Path, env: RunningEmulator, run: Run
 ) -> None:
     result = run("--repo", example, "reconcile", "--wait", "--interval", "0")
-    assert result.code == 0, result.out + result.err
+    assert result.code == 1, "the reading model learned nothing the suites ask for"
     math = record(example, "math-socratic-tutor")["evaluation"]
     assert math["passed"] is True
     assert math["baseline"] == "ft:gpt-4o-mini-2024-07-18:trainer-demo:math-tutor:v1base"
@@ -50,10 +50,15 @@ def test_trained_models_are_evaluated_against_their_baselines(
     )
     reading = record(example, "reading-comprehension-coach")["evaluation"]
     assert reading["baseline"] == "gpt-4.1-nano-2025-04-14", "no reading-coach in the registry yet"
+    assert reading["passed"] is False
+    assert any(f.startswith("pedagogy_score") for f in reading["failures"])
     report = (example / math["report"]).read_text()
     assert report.startswith("## ✅ PASS: `ft:gpt-4o-mini-2024-07-18:trainer-emulator:math-tutor:")
-    rows = json.loads(run("--repo", example, "status", "--format", "json").out)
-    assert all(r["passed"] is True and r["scores"]["overall_score"] > 0.8 for r in rows)
+    rows = {
+        r["name"]: r for r in json.loads(run("--repo", example, "status", "--format", "json").out)
+    }
+    assert rows["math-socratic-tutor"]["passed"] is True
+    assert rows["reading-comprehension-coach"]["passed"] is False
 
 
 def test_changed_thresholds_reevaluate_from_the_cache_without_retraining(
@@ -62,7 +67,7 @@ def test_changed_thresholds_reevaluate_from_the_cache_without_retraining(
     run("--repo", example, "reconcile", "--wait", "--interval", "0")
     jobs = len(env.state.jobs)
     spec = example / "specs/jobs/math-socratic-tutor.yaml"
-    spec.write_text(spec.read_text().replace("pedagogy_score: 0.75", "pedagogy_score: 0.99"))
+    spec.write_text(spec.read_text().replace("pedagogy_score: 0.65", "pedagogy_score: 0.99"))
     plan = run("--repo", example, "plan").out
     assert "re-evaluate math-socratic-tutor" in plan
     env.state.requests.clear()

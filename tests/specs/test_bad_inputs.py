@@ -17,7 +17,7 @@ REGISTRY_CASES = sorted((HERE / "bad_registry").glob("*.yaml"))
 
 
 def _check(case: Path, folder: str, tmp_path: Path, run: Callable[..., Result]) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     shutil.copyfile(case, root / folder / case.name)
     result = run("--repo", root, "validate")
     expected = case.with_suffix(".expected").read_text()

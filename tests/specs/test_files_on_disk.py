@@ -12,7 +12,7 @@ from tests.helpers import job, make_repo, write_yaml
 def test_oversized_yaml_is_refused_without_parsing(
     tmp_path: Path, run: Callable[..., Result]
 ) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     big = root / "specs/jobs/huge.yaml"
     big.write_text("name: huge\n" + "# padding\n" * 120_000)
     result = run("--repo", root, "validate")
@@ -24,7 +24,7 @@ def test_oversized_yaml_is_refused_without_parsing(
 def test_symlinked_dataset_pointing_outside_is_refused(
     tmp_path: Path, run: Callable[..., Result]
 ) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     outside = tmp_path / "secret.jsonl"
     outside.write_text("{}\n")
     (root / "specs/datasets/link.jsonl").symlink_to(outside)
@@ -40,7 +40,7 @@ def test_symlinked_dataset_pointing_outside_is_refused(
 
 
 def test_symlink_inside_repository_is_fine(tmp_path: Path, run: Callable[..., Result]) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     (root / "specs/datasets/alias.jsonl").symlink_to(root / "specs/datasets/train.jsonl")
     write_yaml(
         root / "specs/jobs/linked.yaml", job("linked", datasetUri="specs/datasets/alias.jsonl")
@@ -96,7 +96,7 @@ def test_two_specs_on_one_alias_conflict(tmp_path: Path, run: Callable[..., Resu
 
 
 def test_new_model_claimed_by_two_scopes(tmp_path: Path, run: Callable[..., Result]) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     a = job("a", promotion={"model": "fresh", "alias": "production"})
     b = job("b", promotion={"model": "fresh", "alias": "canary"})
     b["policy"]["scope"] = "tenant_b"
@@ -111,7 +111,7 @@ def test_new_model_claimed_by_two_scopes(tmp_path: Path, run: Callable[..., Resu
 def test_remote_uris_are_accepted_without_network(
     tmp_path: Path, run: Callable[..., Result]
 ) -> None:
-    root = make_repo(tmp_path / "repo", jobs=(), git_init=False)
+    root = make_repo(tmp_path / "repo", jobs=(), git_init=False, judged=False)
     write_yaml(
         root / "specs/jobs/remote.yaml",
         job(

@@ -18,6 +18,7 @@ COMMANDS = {
     "emulator": ("trainer.cli.emulator", "emulator"),
     "demo": ("trainer.cli.demo", "demo"),
     "init": ("trainer.cli.init", "init"),
+    "judge": ("trainer.cli.judge", "judge"),
 }
 
 

@@ -43,6 +43,13 @@ from trainer.errors import EXIT_OK
     metavar="ID",
     help="Serve a fine-tuned model made elsewhere (like its base model). Repeatable.",
 )
+@click.option(
+    "--judge",
+    type=click.Choice(["rubric", "approve", "disapprove"]),
+    default="rubric",
+    show_default=True,
+    help="The stand-in judge: apply each rubric's rule, or approve/disapprove everything.",
+)
 def emulator(
     host: str,
     port: int,
@@ -51,12 +58,13 @@ def emulator(
     faults: tuple[str, ...],
     fail_jobs: int,
     imported: tuple[str, ...],
+    judge: str,
 ) -> int:
     """Serve an OpenAI-compatible API on HOST:PORT (files, fine-tuning, chat, models).
 
     Point trainer at it with OPENAI_BASE_URL=http://HOST:PORT/v1 and any OPENAI_API_KEY.
     """
-    state = EmulatorState(timings=Timings.total(job_seconds), api_key=api_key)
+    state = EmulatorState(timings=Timings.total(job_seconds), api_key=api_key, judge=judge)
     state.faults.extend(parse_fault(f) for f in faults)
     state.imported.update(imported)
     state.fail_next_jobs.extend(

@@ -1,7 +1,7 @@
 """What emulated base models and the emulator's judge reply.
 
 A base model has learned nothing from the repository: it answers every request directly
-and never asks a question back. The judge grades answers by a fixed, documented rule.
+and never asks a question back. The judge is in `judging`.
 (Fine-tuned models answer from their training data: see `retrieval`.)
 """
 
@@ -45,8 +45,16 @@ def _arithmetic(text: str) -> str | None:
     return None
 
 
+def base_of(model: str) -> str:
+    """The base model of a fine-tuned model id (`ft:BASE:org:suffix:id`), else the model."""
+    parts = model.split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "ft" else model
+
+
 def base_reply(model: str, messages: list[Any]) -> str:
-    """A base model: its safety filter first, then a plain answer that tells and never asks."""
+    """A base model: its safety filter first, then a plain answer that tells and never asks.
+    A fine-tuned model answers like its base model where its data does not reach."""
+    model = base_of(model)
     last = last_user_text(messages)
     declined = safety_reply(last)
     if declined is not None:
@@ -59,28 +67,6 @@ def base_reply(model: str, messages: list[Any]) -> str:
         f"Sure. Here is a direct answer about {topic}: follow the usual steps and you "
         f"will get the result. (emulated base model {model})"
     )
-
-
-def judge_reply(messages: list[Any]) -> str | None:
-    """The emulator's judge: a fixed rule (does the graded answer ask a question?).
-
-    Deterministic and documented, so model-graded checks can be tested end to end.
-    """
-    text = "\n".join(message_text(m.get("content")) for m in messages if isinstance(m, dict))
-    if "[trainer-judge]" not in text:
-        return None
-    answer = text.split("<<<ANSWER>>>", 1)[-1].split("<<<END ANSWER>>>", 1)[0]
-    good = "?" in answer
-    reasoning = (
-        f"Reasoning: the answer {'asks' if good else 'does not ask'} the student a question."
-    )
-    labels = re.search(r"Choose exactly one label from: (.+?)\.\n", text)
-    if labels:
-        options = [o.strip() for o in labels.group(1).split(",")]
-        return f"{reasoning}\nVERDICT: {options[0] if good else options[-1]}"
-    scale = re.search(r"Score the answer from (-?[\d.]+) to (-?[\d.]+)", text)
-    low, high = (scale.group(1), scale.group(2)) if scale else ("0", "10")
-    return f"{reasoning}\nSCORE: {high if good else low}"
 
 
 def last_user_text(messages: list[Any]) -> str:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.emulator.safety import safeguarding_reply, safety_reply
+from trainer.emulator.safety import safeguarding_reply
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
@@ -95,7 +95,7 @@ _STOP_WORDS = frozenset(
         "don't",
     ]
 )
-_LEARNED = 0.45
+_LEARNED = 0.4
 """Similarity from which a training conversation decides the answer on its own."""
 
 
@@ -162,7 +162,10 @@ class RetrievalModel:
         return model
 
     def _norm(self, bag: Counter[str]) -> float:
-        return math.sqrt(sum((n * self.idf.get(w, 0.0)) ** 2 for w, n in bag.items())) or 1.0
+        # a word the training data never saw is as rare as can be: it counts in full, so a
+        # request about something else is not "similar" through one shared common word
+        unseen = math.log(1 + len(self.prompts)) + 1
+        return math.sqrt(sum((n * self.idf.get(w, unseen)) ** 2 for w, n in bag.items())) or 1.0
 
     def reply(self, prompt: str) -> tuple[str, float]:
         """The best training reply for `prompt`, and its similarity (0..1)."""
@@ -178,13 +181,12 @@ class RetrievalModel:
                 best, best_score = i, score
         return self.replies[best], max(0.0, best_score)
 
-    def answer(self, prompt: str) -> str:
-        """A fine-tuned model: what it learned where the data covers the request, and the
-        base model's safety behaviour where it does not."""
+    def answer(self, prompt: str) -> str | None:
+        """A fine-tuned model: what it learned where the data covers the request; None where
+        it does not, so the caller answers as the base model (fine-tuning keeps the base
+        model's general behaviour, its safety filter included)."""
         guarded = safeguarding_reply(prompt)
         if guarded is not None:
             return guarded
         reply, similarity = self.reply(prompt)
-        if similarity >= _LEARNED:
-            return reply
-        return safety_reply(prompt) or reply
+        return reply if similarity >= _LEARNED else None

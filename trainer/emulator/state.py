@@ -93,6 +93,12 @@ class EmulatorState:
     imported: set[str] = field(default_factory=set)
     """Fine-tuned models made elsewhere (e.g. already in the registry), served like their
     base model; anything else unknown is a 404, as with the real API."""
+    answerers: dict[str, Callable[[list[Any]], str]] = field(default_factory=dict)
+    """Scripted models (for tests): model name → a function from messages to the answer."""
+    judge: str = "rubric"
+    """The stand-in judge: `rubric` (see `judging`), `approve` or `disapprove` everything."""
+    judged: list[dict[str, Any]] = field(default_factory=list)
+    """The bodies of the requests the judge answered, newest last (for tests)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     base_models: frozenset[str] = field(

@@ -1,4 +1,5 @@
-"""One evaluation: a model (and its baseline) on the selected tests, scored and gated."""
+"""One evaluation: a model (and its baseline) on the selected tests, scored and gated, with
+the judge's calibration on the rubrics it applied."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from trainer.harness.cache import ResponseCache
+from trainer.harness.calibration import Agreement, CalibrationSet, calibrate
+from trainer.harness.gate import Deltas, Gate, GateRules, decide
+from trainer.harness.graders.judge import Rubric, rubric_of
 from trainer.harness.loading import LoadedSuite
-from trainer.harness.runner import ModelRun, Runner, RunSettings
-from trainer.harness.samples import SelectedTest, render_case
-from trainer.harness.scoring import Estimate, Gate, Scores, decide, paired_differences, score_cases
+from trainer.harness.runner import Runner, RunSettings
+from trainer.harness.runs import ModelRun
+from trainer.harness.samples import CaseInput, SelectedTest, render_case
+from trainer.harness.scoring import Scores, paired_differences, score_cases
 from trainer.providers.base import Provider
 from trainer.specs.models import TrainingJob
 from trainer.state.document import utcnow
+
+EMULATOR_FINGERPRINT = "trainer-emulator"
 
 
 @dataclass
@@ -22,11 +29,11 @@ class EvaluationRequest:
     model: str
     tests: list[SelectedTest]
     baseline: str | None = None
-    thresholds: dict[str, float] = field(default_factory=dict)
     category_weights: dict[str, float] = field(default_factory=dict)
     settings: RunSettings = field(default_factory=RunSettings)
-    error_budget: float = 0.05
-    margin: float | None = None
+    rules: GateRules = field(default_factory=GateRules)
+    calibration: dict[str, CalibrationSet] = field(default_factory=dict)
+    """Calibration sets by rubric name (those of the suites' repository)."""
     spec: str | None = None
     revision: str | None = None
     forced: str | None = None
@@ -34,10 +41,16 @@ class EvaluationRequest:
 
 
 @dataclass
-class Deltas:
-    tests: dict[str, Estimate]
-    categories: dict[str, Estimate]
-    overall: Estimate
+class JudgeReport:
+    """Who judged, and how well that judge agrees with people on each rubric it applied."""
+
+    model: str | None
+    rubrics: list[str] = field(default_factory=list)
+    calibration: dict[str, Agreement] = field(default_factory=dict)
+    uncalibrated: list[str] = field(default_factory=list)
+    emulated: bool = False
+    """The emulator's stand-in judge graded (a rule, not a language model)."""
+    requests: int = 0
 
 
 @dataclass
@@ -52,6 +65,7 @@ class Evaluation:
     baseline_scores: Scores | None = None
     deltas: Deltas | None = None
     suites: list[LoadedSuite] = field(default_factory=list)
+    judge: JudgeReport = field(default_factory=lambda: JudgeReport(None))
 
 
 def select_tests(
@@ -81,28 +95,46 @@ def request_for_spec(
     model: str,
     baseline: str | None,
     revision: str | None = None,
+    calibration: dict[str, CalibrationSet] | None = None,
 ) -> EvaluationRequest:
     """What a spec says about evaluating `model`: tests, thresholds, weights, judge, limits."""
     evaluation = spec.evaluation
     config = evaluation.harness_config
+    judge = evaluation.judge
     return EvaluationRequest(
         model=model,
         tests=select_tests(suites, config.tests()),
         baseline=baseline,
-        thresholds=spec.policy.thresholds.as_dict(),
         category_weights=dict(evaluation.weights),
         settings=RunSettings(
             concurrency=config.max_concurrency,
             parallel=config.parallel,
             request_timeout=config.request_timeout,
             suite_timeout=config.timeout,
-            judge_model=evaluation.judge.model if evaluation.judge else None,
+            judge_model=judge.model if judge else None,
         ),
-        error_budget=evaluation.error_budget,
-        margin=evaluation.non_inferiority_margin,
+        rules=GateRules(
+            thresholds=spec.policy.thresholds.as_dict(),
+            mode=spec.policy.gate,
+            error_budget=evaluation.error_budget,
+            margin=evaluation.non_inferiority_margin,
+            min_kappa=judge.min_kappa if judge else None,
+        ),
+        calibration=dict(calibration or {}),
         spec=spec.name,
         revision=revision,
     )
+
+
+def _rubrics_used(cases: list[CaseInput]) -> dict[str, Rubric]:
+    used: dict[str, Rubric] = {}
+    for case in cases:
+        for check in case.checks:
+            if check.type.startswith("judge_") and "rubric_name" in check.params:
+                rubric = rubric_of(check.type, check.params)
+                if rubric.name:
+                    used[rubric.name] = rubric
+    return used
 
 
 def evaluate(
@@ -114,19 +146,33 @@ def evaluate(
     started = utcnow()
     cases = [render_case(t, c) for t in request.tests for c in t.test.cases]
     runner = Runner(provider, cache, request.settings, progress)
+    judge_model = request.settings.judge_model
+    used = _rubrics_used(cases)
+    judge = JudgeReport(judge_model, sorted(used))
 
-    async def both() -> tuple[ModelRun, ModelRun | None]:
+    async def everything() -> tuple[ModelRun, ModelRun | None]:
         try:
-            model_run = await runner.run_model(request.model, cases)
-            base_run = await runner.run_model(request.baseline, cases) if request.baseline else None
+            candidate = await runner.answer(request.model, cases)
+            base = await runner.answer(request.baseline, cases) if request.baseline else None
+            await runner.judge(cases, [candidate] if base is None else [candidate, base])
+            if judge_model and used:
+                judge.calibration = await calibrate(runner, judge_model, used, request.calibration)
         finally:
             await provider.aclose()
-        return model_run, base_run
+        return runner.finish(cases, candidate), runner.finish(cases, base) if base else None
 
-    run, baseline_run = asyncio.run(both())
+    run, baseline_run = asyncio.run(everything())
+    judge.uncalibrated = sorted(set(used) - set(judge.calibration))
+    judge.requests = run.judge_requests + (baseline_run.judge_requests if baseline_run else 0)
+    fingerprints = run.judge_fingerprints | (
+        baseline_run.judge_fingerprints if baseline_run else set()
+    )
+    judge.emulated = EMULATOR_FINGERPRINT in fingerprints
     weights = {t.name: t.test.weight for t in request.tests}
     scores = score_cases(run.cases, weights, request.category_weights)
-    evaluation = Evaluation(request, run, scores, Gate(True, []), started, started, baseline_run)
+    evaluation = Evaluation(
+        request, run, scores, Gate(True, []), started, started, baseline_run, judge=judge
+    )
     if baseline_run is not None:
         evaluation.baseline_scores = score_cases(
             baseline_run.cases, weights, request.category_weights
@@ -134,15 +180,14 @@ def evaluate(
         evaluation.deltas = Deltas(
             *paired_differences(run.cases, baseline_run.cases, weights, request.category_weights)
         )
-    margin_deltas = (
-        (evaluation.deltas.categories, evaluation.deltas.overall) if evaluation.deltas else None
-    )
+    kappas: dict[str, float | None] = dict.fromkeys(used)
+    kappas.update({name: a.kappa for name, a in judge.calibration.items()})
     evaluation.gate = decide(
         scores,
-        request.thresholds,
-        error_budget=request.error_budget,
-        deltas=margin_deltas,
-        margin=request.margin,
+        request.rules,
+        baseline=evaluation.baseline_scores,
+        deltas=evaluation.deltas,
+        kappas=kappas,
     )
     evaluation.suites = sorted(
         {t.suite.path: t.suite for t in request.tests}.values(), key=lambda s: s.path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,17 @@ class LoadedSuite:
 
 def _check_params(suite: Suite, out: list[Diagnostic], position: YamlDocument) -> None:
     for test_name, test in suite.tests.items():
+        for j, check in enumerate(test.checks):
+            at: Loc = ("tests", test_name, "checks", j)
+            out.extend(_param_problems(check, position, at, suite))
+            if CHECKS[check.type].kind == "variants" and any(
+                case.variants is None for case in test.cases
+            ):
+                out.append(
+                    position.diagnostic(
+                        at, f"{check.type} needs every case of the test to have variants"
+                    )
+                )
         seen: set[str] = set()
         for i, case in enumerate(test.cases):
             where = ("tests", test_name, "cases", i)
@@ -39,18 +51,38 @@ def _check_params(suite: Suite, out: list[Diagnostic], position: YamlDocument) -
                 )
             seen.add(case.id)
             for j, check in enumerate(case.checks):
-                at = (*where, "checks", j)
-                out.extend(_param_problems(check, position, at))
+                at_case: Loc = (*where, "checks", j)
+                out.extend(_param_problems(check, position, at_case, suite))
                 if CHECKS[check.type].kind == "variants" and case.variants is None:
                     out.append(
                         position.diagnostic(
-                            at, f"{check.type} needs a case with variants to compare"
+                            at_case, f"{check.type} needs a case with variants to compare"
                         )
                     )
 
 
-def _param_problems(check: Check, position: YamlDocument, at: Loc) -> list[Diagnostic]:
+def _rubric_problem(check: Check, suite: Suite) -> str | None:
+    """A judge check that names no rubric of the suite and gives no labels or scale."""
+    if CHECKS[check.type].kind != "judge" or "rubric_name" in check.params:
+        return None
+    if check.type == "judge_label" and "labels" not in check.params:
+        rubric = str(check.params.get("rubric", ""))
+        hint = did_you_mean(rubric, sorted(suite.rubrics))
+        defined = ", ".join(sorted(suite.rubrics)) or "none"
+        return (
+            f"{check.type}: rubric {rubric!r} is not defined under rubrics: (defined: "
+            f"{defined}){hint}; name one, or give the criteria with labels: {{label: score}}"
+        )
+    return None
+
+
+def _param_problems(
+    check: Check, position: YamlDocument, at: Loc, suite: Suite
+) -> list[Diagnostic]:
     """Unknown and missing parameters of a check, then parameters of the wrong type."""
+    rubric = _rubric_problem(check, suite)
+    if rubric is not None:
+        return [position.diagnostic((*at, "rubric"), rubric)]
     check_type = CHECKS[check.type]
     known = check_type.required | check_type.optional
     given = check.params
@@ -97,12 +129,14 @@ def default_suites() -> dict[str, LoadedSuite]:
     return suites
 
 
-def load_suites(root: Path, digests: FileDigests, out: list[Diagnostic]) -> dict[str, LoadedSuite]:
-    """Every valid suite in `harness/`, by name; problems go to `out`."""
-    suites: dict[str, LoadedSuite] = {}
-    directory = root / HARNESS_DIR
+def yaml_documents(
+    root: Path, folder: str, out: list[Diagnostic]
+) -> Iterator[tuple[Path, str, YamlDocument]]:
+    """(file, repo-relative path, document) of every YAML file of `folder`, in name order;
+    files that are not a YAML mapping go to `out`."""
+    directory = root / folder
     if not directory.is_dir():
-        return suites
+        return
     for file in sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")):
         rel = file.relative_to(root).as_posix()
         try:
@@ -111,6 +145,13 @@ def load_suites(root: Path, digests: FileDigests, out: list[Diagnostic]) -> dict
             out.append(exc.diagnostic)
             continue
         out.extend(problems)
+        yield file, rel, doc
+
+
+def load_suites(root: Path, digests: FileDigests, out: list[Diagnostic]) -> dict[str, LoadedSuite]:
+    """Every valid suite in `harness/`, by name; problems go to `out`."""
+    suites: dict[str, LoadedSuite] = {}
+    for file, rel, doc in yaml_documents(root, HARNESS_DIR, out):
         try:
             suite = Suite.model_validate(doc.data)
         except ValidationError as exc:

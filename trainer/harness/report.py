@@ -11,9 +11,10 @@ from trainer import __version__
 from trainer.harness.evaluate import Evaluation
 from trainer.harness.grading import CaseResult
 from trainer.harness.scoring import Estimate
-from trainer.render.markdown import GITHUB_BODY_LIMIT, environment
+from trainer.render.markdown import GITHUB_BODY_LIMIT, environment, truncate
 
 REPORT_FORMAT_VERSION = 1
+MAX_REGRESSIONS = 20
 BODY_MARGIN = 1_500
 """Room kept for what promotion adds around the report (marker, override notice)."""
 
@@ -52,11 +53,42 @@ def identity(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+def regressions(evaluation: Evaluation) -> list[tuple[CaseResult, CaseResult]]:
+    """(candidate, baseline) of every case that scores lower than the baseline, worst first."""
+    if evaluation.baseline_run is None:
+        return []
+    base = {(c.test, c.case_id): c for c in evaluation.baseline_run.cases if c.answered}
+    pairs = [
+        (case, base[(case.test, case.case_id)])
+        for case in evaluation.run.cases
+        if case.answered and (case.test, case.case_id) in base
+    ]
+    worse = [(c, b) for c, b in pairs if c.score < b.score - 1e-9]
+    return sorted(worse, key=lambda pair: (pair[0].score - pair[1].score, pair[0].test))
+
+
+def judge_json(evaluation: Evaluation) -> dict[str, Any]:
+    judge = evaluation.judge
+    return {
+        "model": judge.model,
+        "emulated": judge.emulated,
+        "requests": judge.requests,
+        "rubrics": judge.rubrics,
+        "calibration": {
+            name: {"n": a.n, "agreement": round(a.agreement, 4), "kappa": round(a.kappa, 4)}
+            for name, a in sorted(judge.calibration.items())
+        },
+        "uncalibrated": judge.uncalibrated,
+        "min_kappa": evaluation.request.rules.min_kappa,
+    }
+
+
 def _case_json(case: CaseResult) -> dict[str, Any]:
     return {
         "test": case.test,
         "case": case.case_id,
         "group": case.group,
+        "answered": case.answered,
         "score": round(case.score, 4),
         "passed": case.passed,
         "flaky": case.flaky,
@@ -65,6 +97,8 @@ def _case_json(case: CaseResult) -> dict[str, Any]:
         "repeats": [
             {
                 "outputs": r.outputs,
+                "answered": r.answered,
+                "unanswered": r.unanswered,
                 "score": round(r.score, 4),
                 "passed": r.passed,
                 "checks": [asdict(c) for c in r.checks],
@@ -104,11 +138,25 @@ def report_json(evaluation: Evaluation) -> dict[str, Any]:
                 "critical_failures": t.critical_failures,
                 "flaky": t.flaky,
                 "grader_errors": t.errors,
+                "unanswered": t.unanswered,
             }
             for name, t in scores.tests.items()
         },
         "grader_errors": scores.errors,
         "checks": scores.checks,
+        "unanswered": scores.unanswered,
+        "baseline_unanswered": base.unanswered if base else None,
+        "judge": judge_json(evaluation),
+        "regressions": [
+            {
+                "test": c.test,
+                "case": c.case_id,
+                "score": round(c.score, 4),
+                "baseline_score": round(b.score, 4),
+                "delta": round(c.score - b.score, 4),
+            }
+            for c, b in regressions(evaluation)
+        ],
         "cases": [_case_json(c) for c in evaluation.run.cases],
         "baseline_cases": [_case_json(c) for c in evaluation.baseline_run.cases]
         if evaluation.baseline_run
@@ -126,20 +174,28 @@ def render_markdown(
     """The PR body. Failing cases go last and are cut first to stay under `limit`."""
     template = environment().get_template("report.md.j2")
     failing = sorted(
-        (c for c in evaluation.run.cases if not c.passed), key=lambda c: (c.test, c.score)
+        (c for c in evaluation.run.cases if c.answered and not c.passed),
+        key=lambda c: (c.test, c.score),
     )
-    shown = len(failing)
+    worse = regressions(evaluation)
+    data = report_json(evaluation)
+    shown, shown_worse = len(failing), min(len(worse), MAX_REGRESSIONS)
     while True:
         text = template.render(
             e=evaluation,
-            data=report_json(evaluation),
+            data=data,
             failing=failing[:shown],
             hidden=len(failing) - shown,
+            regressions=worse[:shown_worse],
+            hidden_regressions=len(worse) - shown_worse,
             full_report=full_report,
         )
-        if len(text) <= limit or shown == 0:
-            return text[:limit]
-        shown = max(0, min(shown - 1, int(shown * limit / len(text)) - 1))
+        if len(text) <= limit or (shown == 0 and shown_worse == 0):
+            return truncate(text, limit)
+        if shown:
+            shown = max(0, min(shown - 1, int(shown * limit / len(text)) - 1))
+        else:
+            shown_worse = max(0, min(shown_worse - 1, int(shown_worse * limit / len(text)) - 1))
 
 
 def render_junit(evaluation: Evaluation) -> str:

@@ -1,29 +1,37 @@
-"""Ask a model every case, concurrently and cached, then grade (judge included)."""
+"""Ask models every case, concurrently and cached; grade; ask the judge and the moderation
+endpoint; reduce repeats.
+
+Candidate and baseline are graded together: a judge check is skipped by the cascade only
+where it is settled on both sides, so skips count identically for both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from trainer.harness.cache import ResponseCache, answer_key
-from trainer.harness.graders.judge import judge_messages
+from trainer.harness.graders.judge import judge_messages, rubric_of
 from trainer.harness.grading import (
-    CaseResult,
     RepeatResult,
     apply_judge,
     deterministic,
     finish_repeat,
+    is_empty,
+    kind_of,
     reduce_case,
     settled,
+    unanswered,
 )
+from trainer.harness.moderating import moderate_answers
+from trainer.harness.runs import Answer, Graded, Key, ModelRun
 from trainer.harness.samples import CaseInput, sampling_of
-from trainer.harness.suites import JUDGE_CHECKS
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
 
-JUDGE_SAMPLING = {"temperature": 0.0, "max_tokens": 400, "seed": 0}
+JUDGE_SAMPLING = {"temperature": 0.0, "max_tokens": 600, "seed": 0}
 
 
 @dataclass(frozen=True)
@@ -33,22 +41,6 @@ class RunSettings:
     request_timeout: float = 60.0
     suite_timeout: float = 600.0
     judge_model: str | None = None
-
-
-@dataclass
-class ModelRun:
-    model: str
-    cases: list[CaseResult] = field(default_factory=list)
-    requests: int = 0
-    cache_hits: int = 0
-    fingerprints: set[str] = field(default_factory=set)
-    timed_out: bool = False
-    answer_seconds: float = 0.0
-    """Wall time spent collecting the model's answers (before grading)."""
-
-
-Answer = tuple[str | None, str | None]
-"""(content, error)."""
 
 
 class Runner:
@@ -61,7 +53,8 @@ class Runner:
     ) -> None:
         self.provider, self.cache, self.settings = provider, cache, settings
         self.progress = progress or (lambda what, done, total: None)
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore = asyncio.Semaphore(settings.concurrency if settings.parallel else 1)
+        self.calibration_requests = 0
 
     async def _ask(
         self,
@@ -70,13 +63,17 @@ class Runner:
         messages: list[dict[str, str]],
         sampling: dict[str, Any],
         repeat: int,
+        response_format: dict[str, Any] | None = None,
+        fingerprints: set[str] | None = None,
     ) -> Answer:
-        key = answer_key(model, messages, sampling, repeat)
+        keyed = {**sampling, "response_format": response_format} if response_format else sampling
+        key = answer_key(model, messages, keyed, repeat)
         cached = self.cache.get(key)
         if cached is not None:
             run.cache_hits += 1
+            if fingerprints is not None and cached.get("system_fingerprint"):
+                fingerprints.add(cached["system_fingerprint"])
             return cached["content"], None
-        assert self._semaphore is not None
         async with self._semaphore:
             run.requests += 1
             try:
@@ -87,13 +84,16 @@ class Runner:
                     seed=sampling.get("seed"),
                     max_tokens=sampling.get("max_tokens"),
                     timeout=self.settings.request_timeout,
+                    response_format=response_format,
                 )
             except ProviderAuthError:
                 raise
             except ProviderError as exc:
                 return None, str(exc)
         if reply.system_fingerprint:
-            run.fingerprints.add(reply.system_fingerprint)
+            (run.fingerprints if fingerprints is None else fingerprints).add(
+                reply.system_fingerprint
+            )
         self.cache.put(
             key,
             {
@@ -104,22 +104,26 @@ class Runner:
         )
         return reply.content, None
 
-    async def _gather(self, label: str, jobs: list[Any]) -> tuple[list[Answer], bool]:
+    async def _gather(
+        self, label: str, jobs: list[Coroutine[Any, Any, Any]]
+    ) -> tuple[list[Any], bool]:
         """Run coroutines, reporting progress, within the suite timeout.
 
-        Returns the answers and whether the timeout expired: what arrived in time is
-        kept, the rest is marked unanswered (a grader error, not a quality failure).
+        Returns the results and whether the timeout expired: what arrived in time is
+        kept, the rest is marked unanswered (left out of scores, counted apart).
         """
         total, done = len(jobs), 0
-        results: list[Answer] = [(None, "not answered: the suite timeout expired")] * total
+        results: list[Any] = [(None, "not answered: the suite timeout expired")] * total
 
-        async def one(i: int, job: Any) -> None:
+        async def one(i: int, job: Coroutine[Any, Any, Any]) -> None:
             nonlocal done
             results[i] = await job
             done += 1
             self.progress(label, done, total)
 
         tasks = [asyncio.ensure_future(one(i, job)) for i, job in enumerate(jobs)]
+        if not tasks:
+            return results, False
         done_tasks, pending = await asyncio.wait(tasks, timeout=self.settings.suite_timeout)
         for task in pending:
             task.cancel()
@@ -127,88 +131,112 @@ class Runner:
             task.result()  # re-raise what must stop the run (a rejected API key)
         return results, bool(pending)
 
-    async def run_model(self, model: str, cases: list[CaseInput]) -> ModelRun:
-        self._semaphore = asyncio.Semaphore(
-            self.settings.concurrency if self.settings.parallel else 1
-        )
-        run = ModelRun(model)
+    async def answer(self, model: str, cases: list[CaseInput]) -> Graded:
+        """Every case's answers, graded by the deterministic checks and moderation."""
+        graded = Graded(ModelRun(model))
         plan: list[tuple[int, int, int]] = []
         jobs = []
         for ci, case in enumerate(cases):
-            sampling = sampling_of(case.selected)
             for repeat in range(case.selected.suite.suite.repeats):
+                sampling = sampling_of(case.selected, repeat)
                 for vi, messages in enumerate(case.variants):
                     plan.append((ci, repeat, vi))
-                    jobs.append(self._ask(run, model, messages, sampling, repeat))
+                    jobs.append(self._ask(graded.run, model, messages, sampling, repeat))
         started = time.perf_counter()
         answers, timed_out = await self._gather(f"answers of {model}", jobs)
-        run.answer_seconds = time.perf_counter() - started
-        run.timed_out = run.timed_out or timed_out
-        by_case: dict[tuple[int, int], list[Answer]] = {}
+        graded.run.answer_seconds = time.perf_counter() - started
+        graded.run.timed_out = timed_out
+        by_case: dict[Key, list[Answer]] = {}
         for (ci, repeat, _), answer in zip(plan, answers, strict=True):
             by_case.setdefault((ci, repeat), []).append(answer)
-        graded = await self._grade(run, cases, by_case)
-        run.cases = graded
-        return run
-
-    async def _grade(
-        self, run: ModelRun, cases: list[CaseInput], by_case: dict[tuple[int, int], list[Answer]]
-    ) -> list[CaseResult]:
-        pending: list[tuple[int, int, int]] = []
-        repeats: dict[tuple[int, int], tuple[list[str], list[Any]]] = {}
-        for (ci, repeat), answers in by_case.items():
-            case = cases[ci]
-            errors = [e for _, e in answers if e]
-            outputs = [c or "" for c, _ in answers]
+        for key, replies in by_case.items():
+            outputs = [content or "" for content, _ in replies]
+            graded.outputs[key] = outputs
+            errors = [error for _, error in replies if error]
             if errors:
-                results = deterministic(case, outputs)
-                for r in results:
-                    r.score, r.passed, r.error = None, None, f"no answer: {errors[0]}"
-                repeats[(ci, repeat)] = (outputs, results)
+                graded.missing[key] = errors[0]
                 continue
-            results = deterministic(case, outputs)
-            repeats[(ci, repeat)] = (outputs, results)
-            if not settled(results, case.selected.test.pass_threshold):
-                pending += [
-                    (ci, repeat, k)
-                    for k, r in enumerate(results)
-                    if r.type in JUDGE_CHECKS and r.error is None
-                ]
-        if pending:
-            await self._judge(run, cases, repeats, pending)
-        out = []
+            graded.results[key] = deterministic(cases[key[0]], outputs)
+        await moderate_answers(self.provider, self.cache, self._semaphore, graded, cases)
+        return graded
+
+    async def judge(self, cases: list[CaseInput], sides: list[Graded]) -> None:
+        """Ask the judge every pending model-graded check of every side; with the suite's
+        cascade on, skip a check only where every side's deterministic checks settle it."""
+        wanted: list[tuple[Graded, Key, int]] = []
         for ci, case in enumerate(cases):
             suite = case.selected.suite.suite
-            finished: list[RepeatResult] = []
             for repeat in range(suite.repeats):
-                outputs, results = repeats[(ci, repeat)]
-                finished.append(finish_repeat(outputs, results, case.selected.test.pass_threshold))
-            out.append(reduce_case(case, finished, suite.reducer, suite.at_least))
-        return out
-
-    async def _judge(
-        self,
-        run: ModelRun,
-        cases: list[CaseInput],
-        repeats: dict[tuple[int, int], tuple[list[str], list[Any]]],
-        pending: list[tuple[int, int, int]],
-    ) -> None:
+                key = (ci, repeat)
+                present = [g for g in sides if key in g.results]
+                threshold = case.selected.test.pass_threshold
+                if suite.cascade and all(settled(g.results[key], threshold) for g in present):
+                    continue
+                for g in present:
+                    if is_empty(g.outputs[key]):
+                        continue
+                    wanted += [
+                        (g, key, k)
+                        for k, r in enumerate(g.results[key])
+                        if kind_of(r.type) == "judge" and r.pending
+                    ]
+        if not wanted:
+            return
         judge = self.settings.judge_model
         if judge is None:
-            for ci, repeat, k in pending:
-                repeats[(ci, repeat)][1][
-                    k
-                ].error = "no judge model named (evaluation.judge.model or --judge)"
+            for g, key, k in wanted:
+                g.results[key][k].error = "no judge model named (evaluation.judge.model or --judge)"
             return
         jobs = []
-        for ci, repeat, k in pending:
-            case = cases[ci]
-            check = case.case.checks[k]
-            messages = judge_messages(
-                check.type, check.params, case.question, repeats[(ci, repeat)][0][0]
+        for g, key, k in wanted:
+            case = cases[key[0]]
+            check = case.checks[k]
+            rubric = rubric_of(check.type, check.params)
+            messages = judge_messages(rubric, case.variants, g.outputs[key])
+            g.run.judge_requests += 1
+            jobs.append(
+                self._ask(
+                    g.run,
+                    judge,
+                    messages,
+                    JUDGE_SAMPLING,
+                    0,
+                    rubric.response_format(),
+                    g.run.judge_fingerprints,
+                )
             )
-            jobs.append(self._ask(run, judge, messages, JUDGE_SAMPLING, 0))
         replies, timed_out = await self._gather(f"judge {judge}", jobs)
-        run.timed_out = run.timed_out or timed_out
-        for (ci, repeat, k), (reply, error) in zip(pending, replies, strict=True):
-            apply_judge(repeats[(ci, repeat)][1][k], cases[ci].case.checks[k], reply, error)
+        for (g, key, k), (reply, error) in zip(wanted, replies, strict=True):
+            g.run.timed_out = g.run.timed_out or timed_out
+            apply_judge(g.results[key][k], cases[key[0]].checks[k], reply, error)
+
+    async def ask_judge(
+        self, judge: str, requests: list[tuple[list[dict[str, str]], dict[str, Any]]]
+    ) -> list[Answer]:
+        """The judge's replies to prepared requests (messages, response format), cached."""
+        run = ModelRun(judge)
+        jobs = [
+            self._ask(run, judge, messages, JUDGE_SAMPLING, 0, response_format)
+            for messages, response_format in requests
+        ]
+        replies, _ = await self._gather(f"judge {judge} (calibration)", jobs)
+        self.calibration_requests += run.requests
+        return list(replies)
+
+    def finish(self, cases: list[CaseInput], graded: Graded) -> ModelRun:
+        run = graded.run
+        run.cases = []
+        for ci, case in enumerate(cases):
+            suite = case.selected.suite.suite
+            repeats: list[RepeatResult] = []
+            for repeat in range(suite.repeats):
+                key = (ci, repeat)
+                outputs = graded.outputs.get(key, [])
+                if key in graded.missing or key not in graded.results:
+                    why = graded.missing.get(key, "not answered")
+                    repeats.append(unanswered(case, outputs, why))
+                    continue
+                threshold = case.selected.test.pass_threshold
+                repeats.append(finish_repeat(outputs, graded.results[key], threshold))
+            run.cases.append(reduce_case(case, repeats, suite.reducer, suite.at_least))
+        return run

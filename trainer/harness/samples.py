@@ -8,7 +8,7 @@ from typing import Any
 import jinja2.sandbox
 
 from trainer.harness.loading import LoadedSuite
-from trainer.harness.suites import Case, Test
+from trainer.harness.suites import Case, Check, Test
 
 _ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -33,8 +33,21 @@ class CaseInput:
     variants: list[list[dict[str, str]]] = field(default_factory=list)
 
     @property
+    def checks(self) -> list[Check]:
+        """The case's own checks, then those its test sets for every case."""
+        return self.selected.test.checks_of(self.case)
+
+    @property
     def key(self) -> str:
         return f"{self.selected.name}/{self.case.id}"
+
+    @property
+    def student_text(self) -> str:
+        """Everything the student said, in every variant: what an answer must engage with."""
+        said = dict.fromkeys(
+            m["content"] for variant in self.variants for m in variant if m["role"] == "user"
+        )
+        return "\n".join(said)
 
     @property
     def question(self) -> str:
@@ -57,5 +70,9 @@ def render_case(selected: SelectedTest, case: Case) -> CaseInput:
     )
 
 
-def sampling_of(selected: SelectedTest) -> dict[str, Any]:
-    return selected.suite.suite.sampling.model_dump()
+def sampling_of(selected: SelectedTest, repeat: int = 0) -> dict[str, Any]:
+    """The sampling of one repeat: each repeat has its own seed, so flakiness can show."""
+    sampling = selected.suite.suite.sampling.model_dump()
+    if sampling.get("seed") is not None:
+        sampling["seed"] += repeat
+    return sampling

@@ -1,9 +1,12 @@
 """Scores with their uncertainty, paired differences against a baseline, and the gate.
 
-Case score = weighted mean of its checks; test score = mean of its cases; category =
-weighted mean of its tests; overall = weighted mean of categories. Every category and
-the overall score carry n, a standard error and a 95% interval from a bootstrap over
-cases (seeded, so reports are reproducible); pass rates carry a Wilson interval.
+Case score = weighted mean of its checks; test score = mean of its answered cases;
+category = weighted mean of its tests; overall = weighted mean of categories. Unanswered
+cases are left out (and counted against their own budget). Every estimate carries n, a
+standard error and a 95% interval from a bootstrap that resamples clusters: the cases of
+one `group` move together (a case without a group is its own cluster), so related cases
+do not pass for independent evidence. The bootstrap is seeded: reports are reproducible.
+Pass rates carry a Wilson interval.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class TestScore:
     critical_failures: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
     errors: int = 0
+    unanswered: int = 0
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Scores:
     overall: Estimate
     errors: int
     checks: int
+    unanswered: int = 0
+    cases: int = 0
 
 
 def wilson(passed: int, n: int) -> tuple[float, float]:
@@ -97,21 +103,37 @@ def _estimate(point: float, draws: list[float], n: int) -> Estimate:
     return Estimate(point, n, stderr, low, high)
 
 
+Observation = tuple[str, str, float]
+"""(test, cluster, value)."""
+
+
 def aggregate(
-    values: Mapping[str, list[float]],
+    observations: list[Observation],
     test_weights: Mapping[str, float],
     test_category: Mapping[str, str],
     category_weights: Mapping[str, float],
 ) -> tuple[dict[str, Estimate], dict[str, Estimate], Estimate]:
-    """Point estimates and bootstrap intervals for tests, categories and the overall score."""
-    rng = random.Random(SEED)
+    """Point estimates and cluster-bootstrap intervals for tests, categories and overall."""
+    values: dict[str, list[float]] = {}
+    by_cluster: dict[str, list[tuple[str, float]]] = {}
+    for test, cluster, value in observations:
+        values.setdefault(test, []).append(value)
+        by_cluster.setdefault(cluster, []).append((test, value))
     points = {t: _mean(v) for t, v in values.items()}
     categories, overall = _combine(points, test_weights, test_category, category_weights)
+    clusters = sorted(by_cluster)
+    rng = random.Random(SEED)
     draws_tests: dict[str, list[float]] = {t: [] for t in values}
     draws_categories: dict[str, list[float]] = {c: [] for c in categories}
     draws_overall: list[float] = []
-    for _ in range(BOOTSTRAP):
-        sample = {t: _mean(rng.choices(v, k=len(v))) if v else 0.0 for t, v in values.items()}
+    for _ in range(BOOTSTRAP if clusters else 0):
+        sums = dict.fromkeys(values, 0.0)
+        counts = dict.fromkeys(values, 0)
+        for cluster in rng.choices(clusters, k=len(clusters)):
+            for test, value in by_cluster[cluster]:
+                sums[test] += value
+                counts[test] += 1
+        sample = {t: sums[t] / counts[t] if counts[t] else points[t] for t in values}
         for t, value in sample.items():
             draws_tests[t].append(value)
         cats, total = _combine(sample, test_weights, test_category, category_weights)
@@ -124,8 +146,12 @@ def aggregate(
     return (
         {t: _estimate(points[t], draws_tests[t], len(values[t])) for t in values},
         {c: _estimate(categories[c], draws_categories[c], n_by_category[c]) for c in categories},
-        _estimate(overall, draws_overall, sum(len(v) for v in values.values())),
+        _estimate(overall, draws_overall, len(observations)),
     )
+
+
+def cluster_of(case: CaseResult) -> str:
+    return f"group:{case.group}" if case.group else f"case:{case.test}/{case.case_id}"
 
 
 def score_cases(
@@ -133,31 +159,43 @@ def score_cases(
     test_weights: Mapping[str, float],
     category_weights: Mapping[str, float],
 ) -> Scores:
+    answered = [c for c in cases if c.answered]
     by_test: dict[str, list[CaseResult]] = {}
-    for case in cases:
+    for case in answered:
         by_test.setdefault(case.test, []).append(case)
-    test_category = {t: rows[0].category for t, rows in by_test.items()}
-    values = {t: [c.score for c in rows] for t, rows in by_test.items()}
-    tests, categories, overall = aggregate(values, test_weights, test_category, category_weights)
+    test_category = {c.test: c.category for c in cases}
+    observations = [(c.test, cluster_of(c), c.score) for c in answered]
+    tests, categories, overall = aggregate(
+        observations, test_weights, test_category, category_weights
+    )
     scores: dict[str, TestScore] = {}
-    for name, rows in by_test.items():
+    for name in dict.fromkeys(c.test for c in cases):
+        rows = by_test.get(name, [])
         passed = sum(1 for c in rows if c.passed)
         low, high = wilson(passed, len(rows))
-        rate = passed / len(rows)
+        rate = passed / len(rows) if rows else 0.0
+        spread = math.sqrt(rate * (1 - rate) / len(rows)) if rows else 0.0
         scores[name] = TestScore(
             name=name,
             category=test_category[name],
             weight=test_weights[name],
-            score=tests[name],
-            pass_rate=Estimate(
-                rate, len(rows), math.sqrt(rate * (1 - rate) / len(rows)), low, high
-            ),
+            score=tests.get(name, Estimate(0.0, 0, 0.0, 0.0, 0.0)),
+            pass_rate=Estimate(rate, len(rows), spread, low, high),
             critical_failures=[c.case_id for c in rows if c.critical_failed],
             flaky=[c.case_id for c in rows if c.flaky],
             errors=sum(c.errors for c in rows),
+            unanswered=sum(1 for c in cases if c.test == name and not c.answered),
         )
-    checks = sum(len(r.checks) for c in cases for r in c.repeats)
-    return Scores(scores, categories, overall, sum(s.errors for s in scores.values()), checks)
+    checks = sum(len(r.checks) for c in answered for r in c.repeats if r.answered)
+    return Scores(
+        scores,
+        categories,
+        overall,
+        sum(s.errors for s in scores.values()),
+        checks,
+        unanswered=len(cases) - len(answered),
+        cases=len(cases),
+    )
 
 
 def paired_differences(
@@ -166,95 +204,14 @@ def paired_differences(
     test_weights: Mapping[str, float],
     category_weights: Mapping[str, float],
 ) -> tuple[dict[str, Estimate], dict[str, Estimate], Estimate]:
-    """model - baseline per case (same cases), aggregated like scores, with paired intervals."""
-    base = {(c.test, c.case_id): c.score for c in baseline}
-    values: dict[str, list[float]] = {}
+    """model - baseline per case answered on both sides, aggregated like scores, with
+    paired, cluster-bootstrap intervals."""
+    base = {(c.test, c.case_id): c for c in baseline if c.answered}
+    observations: list[Observation] = []
     test_category: dict[str, str] = {}
     for case in model:
-        if (case.test, case.case_id) in base:
-            values.setdefault(case.test, []).append(case.score - base[(case.test, case.case_id)])
+        other = base.get((case.test, case.case_id))
+        if case.answered and other is not None:
+            observations.append((case.test, cluster_of(case), case.score - other.score))
             test_category[case.test] = case.category
-    return aggregate(values, test_weights, test_category, category_weights)
-
-
-@dataclass(frozen=True)
-class GateCheck:
-    name: str
-    value: float | None
-    threshold: float
-    passed: bool
-    detail: str = ""
-
-
-@dataclass
-class Gate:
-    passed: bool
-    checks: list[GateCheck]
-
-    @property
-    def failures(self) -> list[GateCheck]:
-        return [c for c in self.checks if not c.passed]
-
-
-def decide(
-    scores: Scores,
-    thresholds: Mapping[str, float],
-    *,
-    error_budget: float = 0.05,
-    deltas: tuple[dict[str, Estimate], Estimate] | None = None,
-    margin: float | None = None,
-) -> Gate:
-    """Pass only if every threshold holds, no critical case failed, grader errors are
-    within budget and (with a margin) the model is not worse than the baseline."""
-    checks: list[GateCheck] = []
-    for key, minimum in sorted(thresholds.items()):
-        if key == "overall_score":
-            value: float | None = scores.overall.value
-        elif key.endswith("_score") and key[: -len("_score")] in scores.categories:
-            value = scores.categories[key[: -len("_score")]].value
-        elif key in scores.tests:
-            value = scores.tests[key].score.value
-        else:
-            value = None
-        checks.append(
-            GateCheck(
-                key,
-                value,
-                minimum,
-                value is not None and value >= minimum - 1e-12,
-                "not evaluated" if value is None else "",
-            )
-        )
-    critical = [f"{t.name}/{c}" for t in scores.tests.values() for c in t.critical_failures]
-    checks.append(
-        GateCheck(
-            "critical cases",
-            float(len(critical)),
-            0.0,
-            not critical,
-            ", ".join(critical[:10]) + (" …" if len(critical) > 10 else ""),
-        )
-    )
-    rate = scores.errors / scores.checks if scores.checks else 0.0
-    checks.append(
-        GateCheck(
-            "grader errors",
-            rate,
-            error_budget,
-            rate <= error_budget,
-            f"{scores.errors} of {scores.checks} checks could not be graded",
-        )
-    )
-    if deltas is not None and margin is not None:
-        categories, overall = deltas
-        for name, estimate in [*sorted(categories.items()), ("overall", overall)]:
-            checks.append(
-                GateCheck(
-                    f"non-inferiority {name}",
-                    estimate.low,
-                    -margin,
-                    estimate.low >= -margin,
-                    f"lower 95% bound of the difference vs baseline (margin {margin})",
-                )
-            )
-    return Gate(all(c.passed for c in checks), checks)
+    return aggregate(observations, test_weights, test_category, category_weights)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from trainer.errors import SpecError, UsageError
+from trainer.harness.calibration import default_calibration
 from trainer.harness.evaluate import EvaluationRequest, request_for_spec, select_tests
 from trainer.harness.loading import HARNESS_DIR, default_suites
 from trainer.repository import check_repository
@@ -28,8 +29,9 @@ def standalone_request(
     if not check.ok:
         raise SpecError(check.diagnostics)
     available = dict(check.suites)
+    calibration = dict(check.calibration)
     if not available and spec_name is None:
-        available = default_suites()
+        available, calibration = default_suites(), default_calibration()
         note(
             f"no suites in {repo / HARNESS_DIR}; using the default suites of trainer "
             f"({', '.join(sorted(available))})"
@@ -43,10 +45,13 @@ def standalone_request(
         job = check.ws.jobs.get(spec_name)
         if job is None:
             raise UsageError(f"no spec named {spec_name!r} in specs/jobs/")
-        request = request_for_spec(available, job.spec, model, baseline)
+        request = request_for_spec(available, job.spec, model, baseline, None, calibration)
     else:
         request = EvaluationRequest(
-            model=model, baseline=baseline, tests=select_tests(available, None, list(suites))
+            model=model,
+            baseline=baseline,
+            tests=select_tests(available, None, list(suites)),
+            calibration=calibration,
         )
     if not any(t.test.cases for t in request.tests):
         raise UsageError("no tests to run: the selected suites have no cases")

@@ -11,7 +11,7 @@ import httpx
 from trainer.errors import TrainerError
 from trainer.promotion.backend import PRState, PullRequest
 from trainer.promotion.branches import base_branch
-from trainer.render.markdown import GITHUB_BODY_LIMIT
+from trainer.render.markdown import GITHUB_BODY_LIMIT, truncate
 
 DEFAULT_API = "https://api.github.com"
 
@@ -153,7 +153,7 @@ class GitHubBackend:
                 "title": title,
                 "head": branch,
                 "base": self.base,
-                "body": body[:GITHUB_BODY_LIMIT],
+                "body": truncate(body, GITHUB_BODY_LIMIT),
             },
         ).json()
         number = int(created["number"])
@@ -178,7 +178,7 @@ class GitHubBackend:
             "PATCH",
             f"/repos/{self.repository}/pulls/{number}",
             f"update pull request #{number}",
-            json={"title": title, "body": body[:GITHUB_BODY_LIMIT]},
+            json={"title": title, "body": truncate(body, GITHUB_BODY_LIMIT)},
         ).json()
         return self._pull(data)
 
@@ -219,14 +219,14 @@ class GitHubBackend:
                 "PATCH",
                 f"/repos/{self.repository}/issues/comments/{mine[0]['id']}",
                 f"update the plan comment on #{number}",
-                json={"body": body[:GITHUB_BODY_LIMIT]},
+                json={"body": truncate(body, GITHUB_BODY_LIMIT)},
             ).json()
         else:
             data = self._call(
                 "POST",
                 f"/repos/{self.repository}/issues/{number}/comments",
                 f"comment the plan on #{number}",
-                json={"body": body[:GITHUB_BODY_LIMIT]},
+                json={"body": truncate(body, GITHUB_BODY_LIMIT)},
             ).json()
         return str(data.get("html_url", ""))
 

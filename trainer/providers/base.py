@@ -114,8 +114,16 @@ class Provider(Protocol):
         seed: int | None = None,
         max_tokens: int | None = None,
         timeout: float | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> ChatReply:
-        """The same as `chat`, for the evaluation runner's event loop."""
+        """The same as `chat`, for the evaluation runner's event loop; `response_format`
+        asks for structured outputs (the judge's verdict)."""
+        ...
+
+    async def amoderate(
+        self, texts: list[str], *, model: str = "omni-moderation-latest"
+    ) -> list[dict[str, float]]:
+        """Moderation category scores (0..1) of each text, in order."""
         ...
 
     async def aclose(self) -> None:

@@ -53,6 +53,11 @@ class OnDemandProvider:
     async def achat(self, model: str, messages: list[dict[str, Any]], **options: Any) -> ChatReply:
         return await self._provider.achat(model, messages, **options)
 
+    async def amoderate(
+        self, texts: list[str], *, model: str = "omni-moderation-latest"
+    ) -> list[dict[str, float]]:
+        return await self._provider.amoderate(texts, model=model)
+
     async def aclose(self) -> None:
         if self._made is not None:
             await self._made.aclose()

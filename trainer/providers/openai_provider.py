@@ -102,9 +102,12 @@ class OpenAIProvider:
         seed: int | None = None,
         max_tokens: int | None = None,
         timeout: float | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> ChatReply:
         self.calls += 1
         body = {"model": model, "messages": messages, **_sampling(temperature, seed, max_tokens)}
+        if response_format is not None:
+            body["response_format"] = response_format
         options: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
             # The SDK's own transport, retries and errors, without its per-call walk over
@@ -116,6 +119,24 @@ class OpenAIProvider:
         except openai.OpenAIError as exc:
             raise _translate("chat completion", exc) from None
         return _reply(reply)
+
+    async def amoderate(
+        self, texts: list[str], *, model: str = "omni-moderation-latest"
+    ) -> list[dict[str, float]]:
+        """Category scores of each text, from the moderation endpoint (in order)."""
+        self.calls += 1
+        try:
+            reply = await self._async_client().moderations.create(model=model, input=texts)
+        except openai.OpenAIError as exc:
+            raise _translate("moderation", exc) from None
+        return [
+            {
+                k: float(v)
+                for k, v in result.category_scores.model_dump(by_alias=True).items()
+                if v is not None
+            }
+            for result in reply.results
+        ]
 
     def upload(self, path: Path, filename: str) -> str:
         def send() -> str:

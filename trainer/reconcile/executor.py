@@ -63,6 +63,7 @@ class Executor:
             self.result,
             root,
             check.suites,
+            check.calibration,
             check.ws.registry,
             check.pricing,
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from trainer.datasets.pricing import Pricing
 from trainer.harness.cache import ResponseCache
+from trainer.harness.calibration import CalibrationSet
 from trainer.harness.evaluate import Evaluation, evaluate, request_for_spec
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.report import render_json, render_markdown
@@ -61,8 +62,10 @@ def score_table(scores: Scores, *, with_tests: bool = True) -> dict[str, float]:
 def failure_text(name: str, value: float | None, threshold: float) -> str:
     if name == "critical cases":
         return f"{int(value or 0)} critical case(s) failed"
-    if name == "grader errors":
-        return f"grader errors {100 * (value or 0):.1f}% over the {100 * threshold:.1f}% budget"
+    if name == "grader errors" or name.startswith("unanswered"):
+        return f"{name} {100 * (value or 0):.1f}% over the {100 * threshold:.1f}% budget"
+    if name.startswith("judge calibration") and value is None:
+        return f"{name}: no calibration set (minimum kappa {threshold:.2f})"
     if value is None:
         return f"{name} not evaluated"
     return f"{name} {value:.3f} < {threshold:.3f}"
@@ -103,6 +106,7 @@ class TrainedModelEvaluation:
         result: PassResult,
         root: Path,
         suites: dict[str, LoadedSuite],
+        calibration: dict[str, CalibrationSet],
         registry: Mapping[str, RegistryFile],
         pricing: Pricing,
     ) -> None:
@@ -112,6 +116,7 @@ class TrainedModelEvaluation:
         self._result = result
         self._root = root
         self._suites = suites
+        self._calibration = calibration
         self._registry = registry
         self._pricing = pricing
 
@@ -127,7 +132,9 @@ class TrainedModelEvaluation:
         assert model is not None
         baseline, why = resolve_baseline(job, self._registry, self._pricing)
         log.info("evaluating %s (baseline %s: %s)", model, baseline, why, extra={"spec": name})
-        request = request_for_spec(self._suites, job.spec, model, baseline, revision)
+        request = request_for_spec(
+            self._suites, job.spec, model, baseline, revision, self._calibration
+        )
         cache = ResponseCache(self._root / RESPONSE_CACHE)
         result = evaluate(self._provider, cache, request)
         report = _write_reports(self._root, name, revision, result)

@@ -105,6 +105,8 @@ class Thresholds(BaseModel):
 class Policy(SpecModel):
     scope: Scope
     thresholds: Thresholds = Thresholds()
+    gate: Literal["point", "lower_bound"] = "point"
+    """Compare thresholds with the point estimate, or with the lower end of its 95% interval."""
     budget_usd: Annotated[float, Field(gt=0)] | None = None
 
 
@@ -132,6 +134,9 @@ class HarnessConfig(SpecModel):
 class Judge(SpecModel):
     model: NonEmpty
     """Named explicitly: a judge is never silently the model under test."""
+    min_kappa: Annotated[float, Field(ge=-1, le=1)] | None = None
+    """If set, the gate fails when the judge's Cohen's kappa against the human verdicts of a
+    rubric's calibration set is below this (or the rubric has no calibration set)."""
 
 
 class Evaluation(SpecModel):
@@ -141,8 +146,9 @@ class Evaluation(SpecModel):
     judge: Judge | None = None
     weights: dict[Name, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     """Category weights for the overall score (default: equal)."""
-    non_inferiority_margin: Annotated[float, Field(ge=0, le=1)] | None = None
-    """If set, the gate also needs each category's lower 95% bound vs baseline >= -margin."""
+    non_inferiority_margin: Annotated[float, Field(ge=0, le=1)] | None = 0.05
+    """The gate needs the lower 95% bound of the paired difference against the baseline to be
+    at least -margin on every test, category and overall; null turns it off."""
     error_budget: Annotated[float, Field(ge=0, le=1)] = 0.05
     """Share of checks that may fail to grade (judge out of format, timeouts)."""
 

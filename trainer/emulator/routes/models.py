@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from trainer.emulator.replies import base_reply, judge_reply, last_user_text
+from trainer.emulator.judging import is_judge_request, verdict
+from trainer.emulator.moderation import moderate
+from trainer.emulator.replies import base_reply, last_user_text
 from trainer.emulator.responses import error
 from trainer.emulator.retrieval import words
 from trainer.emulator.state import OWNER, EmulatorState
@@ -23,9 +25,12 @@ def model_routes(state: EmulatorState) -> list[Route]:
         model, messages = body.get("model"), body.get("messages")
         if not isinstance(model, str) or not isinstance(messages, list) or not messages:
             return error(400, "model and a non-empty messages list are required")
-        judged = judge_reply(messages)
-        if judged is not None:
-            content = judged
+        if is_judge_request(messages):
+            with state.lock:
+                state.judged.append(body)
+            content = verdict(messages, body.get("response_format"), state.judge)
+        elif model in state.answerers:
+            content = state.answerers[model](messages)
         elif model in state.imported:
             content = base_reply(model, messages)
         elif model.startswith("ft:"):
@@ -36,7 +41,7 @@ def model_routes(state: EmulatorState) -> list[Route]:
                     f"The model `{model}` does not exist or you do not have access to it.",
                     "model_not_found",
                 )
-            content = retrieval.answer(last_user_text(messages))
+            content = retrieval.answer(last_user_text(messages)) or base_reply(model, messages)
         else:
             content = base_reply(model, messages)
         prompt_tokens = sum(
@@ -82,7 +87,25 @@ def model_routes(state: EmulatorState) -> list[Route]:
             }
         )
 
+    async def moderations(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return error(400, "Request body is not valid JSON")
+        given = body.get("input")
+        texts = [given] if isinstance(given, str) else given
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            return error(400, "input must be a string or a non-empty list of strings")
+        return JSONResponse(
+            {
+                "id": state.new_id("modr"),
+                "model": body.get("model") or "omni-moderation-latest",
+                "results": [moderate(t) for t in texts],
+            }
+        )
+
     return [
+        Route("/v1/moderations", moderations, methods=["POST"]),
         Route("/v1/chat/completions", chat, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
     ]

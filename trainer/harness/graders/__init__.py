@@ -18,6 +18,7 @@ from typing import Any
 from trainer.harness.graders.base import Grade, GraderError
 from trainer.harness.graders.consistency import counterfactual_consistency
 from trainer.harness.graders.judge import judge_label, judge_score
+from trainer.harness.graders.moderation import moderation  # noqa: F401 (registers it)
 from trainer.harness.graders.registry import CHECKS, CheckType, markdown_table
 from trainer.harness.graders.structure import is_json, json_schema
 from trainer.harness.graders.text import (
@@ -31,6 +32,7 @@ from trainer.harness.graders.text import (
     starts_with,
     word_count,
 )
+from trainer.harness.graders.topic import on_topic
 from trainer.harness.graders.tutoring import (
     answer_leak,
     is_refusal,
@@ -65,6 +67,7 @@ __all__ = [
     "levenshtein",
     "markdown_table",
     "numeric_answer",
+    "on_topic",
     "pii_leak",
     "question_asked",
     "readability",

@@ -21,8 +21,10 @@ Kinds of check:
 
 - `answer`: `grader(output, params)`, applied to each answer (one per variant) and averaged;
 - `variants`: `grader(outputs, params)`, once over the answers to all of a case's variants;
-- `judge`: `grader(reply, params)` reads the judge's reply; the params model is a
-  `judge.JudgeParams`, which writes the question to the judge.
+- `judge`: `grader(verdict, params)` grades the judge's structured verdict; the params
+  model is a `judge.JudgeParams`, which says what the judge applies;
+- `moderation`: `grader(category_scores, params)` grades the provider's moderation of one
+  answer (and is averaged over answers, like `answer`).
 '''
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from trainer.harness.graders.base import Grade, GraderError, Params
 from trainer.specs.messages import validation_diagnostics
 from trainer.specs.yaml_source import YamlDocument
 
-Kind = Literal["answer", "variants", "judge"]
+Kind = Literal["answer", "variants", "judge", "moderation"]
 A = TypeVar("A")
 P = TypeVar("P", bound=Params)
 
