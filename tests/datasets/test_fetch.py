@@ -91,3 +91,39 @@ def test_cloud_uris_need_the_optional_extra(tmp_path: Path) -> None:
             fetch_dataset("s3://bucket/data.jsonl", tmp_path / "d.jsonl")
     else:
         pytest.skip("fsspec is installed here")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["100.64.1.1", "10.0.0.1", "169.254.169.254", "192.0.2.10", "[::ffff:10.0.0.1]", "[fd00::1]"],
+    ids=["shared-cgnat", "private", "metadata", "test-net", "v4-mapped-v6", "unique-local-v6"],
+)
+def test_every_non_global_address_is_refused(tmp_path: Path, address: str) -> None:
+    with pytest.raises(FetchError, match="non-public address"):
+        fetch_dataset(f"https://{address}/data.jsonl", tmp_path / "d.jsonl")
+
+
+def test_a_network_error_is_a_fetch_error_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens
+    monkeypatch.setenv("TRAINER_DATASET_ALLOW_PRIVATE", "1")
+    with pytest.raises(FetchError, match="ConnectError"):
+        fetch_dataset(f"http://127.0.0.1:{port}/data.jsonl", tmp_path / "d.jsonl")
+
+
+def test_the_request_goes_to_the_checked_address_with_the_host_name_kept() -> None:
+    from trainer.datasets.fetch import _pinned
+
+    url, headers, extensions = _pinned(
+        "https://data.example.org:8443/a/b.jsonl?x=1", "93.184.216.34"
+    )
+    assert url == "https://93.184.216.34:8443/a/b.jsonl?x=1"
+    assert headers == {"Host": "data.example.org:8443"}
+    assert extensions == {"sni_hostname": "data.example.org"}
+    v6, _, _ = _pinned("https://data.example.org/b.jsonl", "2606:2800:220:1::1")
+    assert v6 == "https://[2606:2800:220:1::1]/b.jsonl"

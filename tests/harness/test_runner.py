@@ -282,3 +282,17 @@ def test_a_critical_judge_check_is_always_asked() -> None:
     assert not settled(results, 0.7)
     results[1].critical = False
     assert settled(results, 0.7)
+
+
+def test_answers_cached_from_one_endpoint_are_not_reused_for_another(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    request = EvaluationRequest(model="gpt-4o-mini-2024-07-18", tests=pick(loaded(), "telling"))
+    cache = ResponseCache(tmp_path / "cache")
+    first = evaluate(provider(emu), cache, request)
+    assert first.run.requests == 6
+    again = evaluate(provider(emu), ResponseCache(tmp_path / "cache"), request)
+    assert (again.run.requests, again.run.cache_hits) == (0, 6)
+    with background(EmulatorState()) as other:
+        elsewhere = evaluate(provider(other), ResponseCache(tmp_path / "cache"), request)
+    assert (elsewhere.run.requests, elsewhere.run.cache_hits) == (6, 0)

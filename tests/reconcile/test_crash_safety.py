@@ -124,3 +124,49 @@ def test_two_reconcilers_racing_on_git_state_start_each_job_once(
     )
     rows = json.loads(final.stdout)
     assert all(r["job_id"] in emulator.state.jobs for r in rows)
+
+
+def _git_world(tmp_path: Path) -> Path:
+    seed = make_repo(tmp_path / "seed", jobs=("alpha",))
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    git(tmp_path, "clone", "-q", str(origin), str(tmp_path / "clone"))
+    return tmp_path / "clone"
+
+
+def test_after_a_401_at_job_creation_the_next_pass_creates_the_job(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """A handled failure releases the intent: no 15-minute wait behind our own intent."""
+    clone = _git_world(tmp_path)
+    emulator.state.faults.append(parse_fault("POST /v1/fine_tuning/jobs=401x1"))
+    failed = trainer(clone, emulator, "--state", "git:trainer-state", "reconcile")
+    assert failed.returncode != 0
+    assert emulator.state.jobs == {}
+    again = trainer(clone, emulator, "--state", "git:trainer-state", "reconcile")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "another reconciler" not in again.stdout + again.stderr
+    assert list(jobs_per_revision(emulator).values()) == [1]
+    assert "started job" in again.stderr
+
+
+def test_after_a_kill_after_job_creation_the_next_pass_adopts_the_orphan_at_once(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """Looking the job up by its tags is a read: safe even while the lease runs."""
+    clone = _git_world(tmp_path)
+    killed = trainer(
+        clone, emulator, "--state", "git:trainer-state", "reconcile", failpoint="after_create_job"
+    )
+    assert killed.returncode == 137
+    assert list(jobs_per_revision(emulator).values()) == [1]
+    again = trainer(clone, emulator, "--state", "git:trainer-state", "reconcile")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "adopted job" in again.stderr
+    assert list(jobs_per_revision(emulator).values()) == [1], "no duplicate"
+    rows = json.loads(
+        trainer(
+            clone, emulator, "--state", "git:trainer-state", "status", "--format", "json"
+        ).stdout
+    )
+    assert rows[0]["job_id"] in emulator.state.jobs

@@ -31,24 +31,51 @@ def _allow_private() -> bool:
     return os.environ.get("TRAINER_DATASET_ALLOW_PRIVATE") == "1"
 
 
-def _check_target(url: str) -> None:
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _check_target(url: str) -> str | None:
+    """Refuse what is not https or leads to a non-public address; the address to connect
+    to (resolved once: the connection goes there, so a second lookup cannot rebind it), or
+    None where internal hosts are allowed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme != "https" and not (parts.scheme == "http" and _allow_private()):
         raise FetchError(f"{url}: only https:// is allowed for datasets")
     if _allow_private():
-        return
+        return None
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+        addresses = sorted(
+            {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443)}
+        )
     except socket.gaierror as exc:
         raise FetchError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
     for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+        if not _public(address):
             raise FetchError(
-                f"{url}: {host} resolves to the non-public address {ip}; refused "
+                f"{url}: {host} resolves to the non-public address {address}; refused "
                 "(set TRAINER_DATASET_ALLOW_PRIVATE=1 to allow internal hosts)"
             )
+    if not addresses:
+        raise FetchError(f"{url}: {host} resolves to no address")
+    return addresses[0]
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(url to request, headers, extensions): to the checked address, with the host name
+    kept for the Host header and for TLS (SNI and certificate checks)."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    pinned = parts._replace(netloc=netloc).geturl()
+    return pinned, {"Host": parts.netloc.rsplit("@", 1)[-1]}, {"sni_hostname": host}
 
 
 def _max_bytes() -> int:
@@ -57,10 +84,20 @@ def _max_bytes() -> int:
 
 def _fetch_https(url: str, target: Path) -> Path:
     limit = _max_bytes()
+    try:
+        return _download(url, target, limit)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'no response'}") from None
+
+
+def _download(url: str, target: Path, limit: int) -> Path:
     with httpx.Client(follow_redirects=False, timeout=httpx.Timeout(30.0, read=300.0)) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            _check_target(url)
-            with client.stream("GET", url) as response:
+            address = _check_target(url)
+            request_url, headers, extensions = _pinned(url, address)
+            with client.stream(
+                "GET", request_url, headers=headers, extensions=extensions
+            ) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
@@ -88,10 +125,18 @@ def _fetch_fsspec(uri: str, target: Path) -> Path:
             f"{uri}: reading s3:// and gs:// needs the optional extra: "
             "pip install 'trainer-gitops[cloud]' (fsspec with s3fs/gcsfs)"
         ) from None
+    limit, size = _max_bytes(), 0
     try:
         with fsspec.open(uri, "rb") as source, target.open("wb") as handle:
             while chunk := source.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(
+                        f"{uri}: larger than {limit:,} bytes (TRAINER_MAX_DATASET_BYTES); refused"
+                    )
                 handle.write(chunk)
+    except FetchError:
+        raise
     except Exception as exc:  # fsspec backends raise their own error types
         raise FetchError(f"{uri}: {type(exc).__name__}: {exc}") from None
     return target

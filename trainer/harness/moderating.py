@@ -16,8 +16,9 @@ from trainer.providers.base import Provider, ProviderAuthError, ProviderError
 MODERATION_BATCH = 32
 
 
-def _key(text: str) -> str:
-    return answer_key(MODERATION_MODEL, [{"role": "moderation", "content": text}], {}, 0)
+def _key(text: str, endpoint: str) -> str:
+    message = {"role": "moderation", "content": text}
+    return answer_key(MODERATION_MODEL, [message], {"endpoint": endpoint}, 0)
 
 
 async def moderate_answers(
@@ -54,7 +55,7 @@ async def _scores(
     out: dict[str, Mapping[str, float] | str] = {}
     todo = []
     for text in texts:
-        cached = cache.get(_key(text))
+        cached = cache.get(_key(text, provider.endpoint))
         if cached is not None:
             run.cache_hits += 1
             out[text] = cached["scores"]
@@ -73,7 +74,7 @@ async def _scores(
                 return
         for text, scores in zip(chunk, results, strict=True):
             out[text] = scores
-            cache.put(_key(text), {"scores": dict(scores)})
+            cache.put(_key(text, provider.endpoint), {"scores": dict(scores)})
 
     chunks = [todo[i : i + MODERATION_BATCH] for i in range(0, len(todo), MODERATION_BATCH)]
     await asyncio.gather(*(batch(chunk) for chunk in chunks))

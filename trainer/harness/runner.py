@@ -66,7 +66,11 @@ class Runner:
         response_format: dict[str, Any] | None = None,
         fingerprints: set[str] | None = None,
     ) -> Answer:
-        keyed = {**sampling, "response_format": response_format} if response_format else sampling
+        # the endpoint is part of the key: answers of the emulator are never taken for the
+        # real API's (or another provider's) under the same model id
+        keyed = {**sampling, "endpoint": self.provider.endpoint}
+        if response_format:
+            keyed["response_format"] = response_format
         key = answer_key(model, messages, keyed, repeat)
         cached = self.cache.get(key)
         if cached is not None:

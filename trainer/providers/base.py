@@ -75,6 +75,11 @@ class Provider(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (the API's base URL); cached answers are kept per endpoint."""
+        ...
+
     def upload(self, path: Path, filename: str) -> str:
         """Upload a training file; returns its file id."""
         ...

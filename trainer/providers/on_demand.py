@@ -26,6 +26,10 @@ class OnDemandProvider:
     def name(self) -> str:
         return self._provider.name
 
+    @property
+    def endpoint(self) -> str:
+        return self._provider.endpoint
+
     def upload(self, path: Path, filename: str) -> str:
         return self._provider.upload(path, filename)
 

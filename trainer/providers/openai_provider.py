@@ -72,6 +72,7 @@ class OpenAIProvider:
         }
         self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
         self.calls = 0
+        self.endpoint = str(self.client.base_url).rstrip("/")
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         self.calls += 1

@@ -35,6 +35,7 @@ class RunIdentity:
         return (
             intent is not None
             and intent.run_id != self.run_id
+            and not intent.released
             and not self.exclusive
             and self.now() - intent.at < LEASE
         )

@@ -8,7 +8,13 @@ from trainer import failpoints
 from trainer.datasets.pricing import Pricing
 from trainer.phases import ENDED, TRAINING_IN_FLIGHT, Phase
 from trainer.planner import DesiredSpec
-from trainer.providers.base import JobInfo, JobRequest, Provider, ProviderRejected
+from trainer.providers.base import (
+    JobInfo,
+    JobRequest,
+    Provider,
+    ProviderError,
+    ProviderRejected,
+)
 from trainer.providers.status import TERMINAL_STATUSES
 from trainer.reconcile.claims import Claim, Moot, claim_revision
 from trainer.reconcile.identity import RunIdentity
@@ -56,7 +62,7 @@ class TrainingJobs:
             f"reconcile: {name} wants revision {short(revision)} ({reason})",
         )
         if claim is Claim.BUSY:
-            self._result.skip(name, "another reconciler is starting this revision")
+            self._adopt_orphan(name, revision)
             return
         failpoints.hit("after_claim")
         if previous:
@@ -71,14 +77,32 @@ class TrainingJobs:
             info = self._create(name, revision, job, tags)
             if info is None:
                 return
+            adopted = False
+        else:
+            adopted = True
         created = info
-        adopted = claim is Claim.TAKEOVER
         self._session.commit(
             lambda doc: self._record_created(doc, name, revision, created, adopted=adopted),
             f"reconcile: {name} job {created.id}",
         )
         verb = "adopted" if adopted else "started"
         self._result.note(name, f"{verb} job {created.id} for revision {short(revision)}")
+
+    def _adopt_orphan(self, name: str, revision: str) -> None:
+        """Another run intends to create this revision's job and may still be live. Looking
+        the job up by its tags is a read: if it exists (that run died after creating it, or
+        is about to record it), record it now instead of waiting for the lease."""
+        record = self._session.doc.specs[name].revisions[revision]
+        found = self._adopt(name, job_tags(name, revision, record.attempt))
+        if found is None:
+            self._result.skip(name, "another reconciler is starting this revision")
+            return
+        orphan = found
+        self._session.commit(
+            lambda doc: self._record_created(doc, name, revision, orphan, adopted=True),
+            f"reconcile: {name} job {orphan.id}",
+        )
+        self._result.note(name, f"adopted job {orphan.id} for revision {short(revision)}")
 
     def _adopt(self, name: str, tags: dict[str, str]) -> JobInfo | None:
         found = self._provider.find_jobs(tags)
@@ -121,8 +145,23 @@ class TrainingJobs:
         except ProviderRejected as exc:
             self._record_rejection(name, revision, str(exc), exc.code)
             return None
+        except ProviderError:
+            self._release(name, revision)
+            raise
         failpoints.hit("after_create_job")
         return info
+
+    def _release(self, name: str, revision: str) -> None:
+        """The create failed with an error this run handles (and may or may not have been
+        applied): let the next run take over at once; it looks the job up by its tags."""
+
+        def release(doc: StateDocument) -> None:
+            rec = doc.specs[name].revisions[revision]
+            if self._identity.owns(rec.intent):
+                assert rec.intent is not None
+                rec.intent.released = True
+
+        self._session.commit(release, f"reconcile: {name} job creation failed; intent released")
 
     def _record_created(
         self, doc: StateDocument, name: str, revision: str, info: JobInfo, *, adopted: bool

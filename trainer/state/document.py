@@ -74,6 +74,9 @@ class Intent(StateModel):
     run_id: str
     at: datetime
     detail: str | None = None
+    released: bool = False
+    """The run that recorded it gave up (a handled error): any run may take over at once,
+    looking the effect up first."""
 
 
 class UploadRecord(StateModel):
