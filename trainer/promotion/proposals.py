@@ -26,6 +26,7 @@ from trainer.promotion.registry_edit import (
     previous_version,
     rebind,
 )
+from trainer.render.markdown import escape_inline
 from trainer.short_ids import short
 from trainer.specs.loader import REGISTRY_DIR
 from trainer.specs.models import HistoryEntry, ModelVersion, RegistryModel, TrainingJob
@@ -79,7 +80,7 @@ def _promotion_body(
         notice = (
             "> [!WARNING]\n> **Forced promotion.** This model is proposed despite "
             f"{'its evaluation' if evaluated else 'not having been evaluated'}. Reason given: "
-            f"{forced}\n\n"
+            f"{escape_inline(forced)}\n\n"
         )
     return f"{_marker(name, revision)}\n{notice}{report}"
 
@@ -178,7 +179,7 @@ def demote(
     body = (
         f"<!-- trainer:demotion model={model_name} alias={alias} -->\n"
         f"## Rollback of `{model_name}:{alias}`\n\nFrom version {current} to {where}.\n\n"
-        f"**Reason:** {reason}\n\nMerging this pull request is the rollback."
+        f"**Reason:** {escape_inline(reason)}\n\nMerging this pull request is the rollback."
     )
     branch = f"trainer/demote/{model_name}-{alias}-v{current}"
     proposal = Proposal(branch, title, body, path, dump(updated))

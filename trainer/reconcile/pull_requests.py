@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from trainer.errors import StateError, TrainerError
+from trainer.paths import REPORTS
 from trainer.phases import Phase
 from trainer.promotion.backend import PRBackend, PullRequest
 from trainer.promotion.branches import PromotionRepo
@@ -62,8 +63,12 @@ class PromotionPullRequests:
         return self._backend
 
     def _report_text(self, report: str | None) -> str:
-        if report and (self._root / report).is_file():
-            return (self._root / report).read_text(encoding="utf-8")
+        """The evaluation report for the PR body: only a file under `.trainer/reports/` (the
+        state names it, and state is data, not a licence to read any file)."""
+        reports = (self._root / REPORTS).resolve()
+        path = (self._root / report).resolve() if report else None
+        if path is not None and path.is_relative_to(reports) and path.is_file():
+            return path.read_text(encoding="utf-8")
         return "## Not evaluated\n\nThis revision has no evaluation report.\n"
 
     def open(self, name: str, revision: str, forced: str | None = None) -> PullRequest:
