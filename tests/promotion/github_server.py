@@ -3,12 +3,15 @@
 It checks what GitHub checks (the token, required fields, the 65,536-character body
 limit, one open PR per head branch, head branches that exist on origin) and answers in
 GitHub's shapes, including Link pagination and the silent ignoring of a `head` filter
-without its `owner:` prefix.
+without its `owner:` prefix. `FakeGitHub.fault` makes the next requests of a route fail
+(a status with headers, a hang or a dropped connection), before or after doing the work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,13 +19,39 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trainer.emulator.server import serve_in_background
 
 TOKEN = "ghs_testtoken0000000000000000000000000"
+
+
+@dataclass
+class Fault:
+    """How the next `times` requests to `method path` fail."""
+
+    method: str
+    path: str
+    """After /repos/owner/repo, e.g. "/pulls"."""
+    times: int = 1
+    status: int | None = 502
+    """None: answer what the route answered (with `delay`, a slow answer)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "Server Error"
+    apply: bool = False
+    """Do the work first, then fail: the client cannot tell whether it happened."""
+    delay: float = 0.0
+    """Seconds before answering: longer than the client's timeout, a hang."""
+    drop: bool = False
+    """Close the connection without a complete answer."""
+
+
+class DroppedConnection(Exception):
+    """Raised after the response has started, so that uvicorn cuts the connection."""
 
 
 @dataclass
@@ -38,7 +67,21 @@ class FakeGitHub:
     issue_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     token_login: str = "github-actions[bot]"
     rate_limited: bool = False
+    faults: list[Fault] = field(default_factory=list)
     url: str = ""
+
+    def fault(self, method: str, path: str, **how: Any) -> Fault:
+        """Make the next request(s) to `method path` fail as `how` (see `Fault`) says."""
+        fault = Fault(method, path, **how)
+        self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.path == path and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
 
     def merge(self, number: int) -> str:
         """Fast-forward main on origin to the PR's head, as a rebase-merge would."""
@@ -77,6 +120,56 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     )
 
 
+class Faults:
+    """ASGI middleware playing the faults queued with `FakeGitHub.fault`."""
+
+    def __init__(self, app: ASGIApp, gh: FakeGitHub) -> None:
+        self.app = app
+        self.gh = gh
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = f"/repos/{self.gh.owner}/{self.gh.repo}"
+        path = str(scope.get("path", ""))
+        fault = (
+            self.gh.take_fault(scope["method"], path.removeprefix(prefix))
+            if scope["type"] == "http" and path.startswith(prefix)
+            else None
+        )
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        answer: list[Message] = []
+        if fault.apply or fault.status is None:
+
+            async def keep(message: Message) -> None:
+                answer.append(message)
+
+            await self.app(scope, receive, keep)
+        else:
+            self.gh.calls.append(f"{scope['method']} {path}")
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"100")],
+                }
+            )
+            raise DroppedConnection(f"{scope['method']} {path}")
+        if fault.status is None:
+            for message in answer:
+                await send(message)
+            return
+        response = JSONResponse(
+            {"message": fault.message, "documentation_url": "https://docs.github.com/rest"},
+            fault.status,
+            headers=fault.headers,
+        )
+        await response(scope, receive, send)
+
+
 def build(gh: FakeGitHub) -> Starlette:
     prefix = f"/repos/{gh.owner}/{gh.repo}"
 
@@ -88,7 +181,10 @@ def build(gh: FakeGitHub) -> Starlette:
             return JSONResponse(
                 {"message": "API rate limit exceeded"},
                 403,
-                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1795600000"},
+                headers={
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-reset": str(int(time.time()) + 3600),
+                },
             )
         return None
 
@@ -223,6 +319,7 @@ def build(gh: FakeGitHub) -> Starlette:
         return JSONResponse(gh.pulls[number], 201)
 
     return Starlette(
+        middleware=[Middleware(Faults, gh=gh)],
         routes=[
             Route(f"{prefix}/pulls", pulls, methods=["GET", "POST"]),
             Route(f"{prefix}/pulls/{{number:int}}", pull, methods=["GET", "PATCH"]),
@@ -232,7 +329,7 @@ def build(gh: FakeGitHub) -> Starlette:
             Route(
                 f"{prefix}/pulls/{{number:int}}/requested_reviewers", reviewers, methods=["POST"]
             ),
-        ]
+        ],
     )
 
 
