@@ -10,7 +10,8 @@ import pytest
 
 from tests.helpers import git
 from tests.promotion.github_server import TOKEN, FakeGitHub, serve
-from trainer.promotion.github import GitHubBackend, GitHubError
+from trainer.promotion.github import GitHubBackend
+from trainer.promotion.github_http import GitHubError
 
 NOW = 1_800_000_000.0
 BRANCH = "trainer/promote/tutor-abc123"

@@ -64,7 +64,8 @@ PLAN_MARKER = "<!-- trainer:plan -->"
 
 def _comment(markdown: str) -> None:
     """Upsert the sticky plan comment; say why not when it cannot, and go on."""
-    from trainer.promotion.github import GitHubBackend, GitHubError
+    from trainer.promotion.github import GitHubBackend
+    from trainer.promotion.github_http import GitHubError
 
     github = GitHubBackend.from_environment()
     if github is None:

@@ -13,7 +13,7 @@ from trainer.datasets.fetch import FetchError
 from trainer.phases import TRAINING_IN_FLIGHT, Phase
 from trainer.planner import Action, ActionKind, DesiredSpec
 from trainer.promotion.branches import BranchError
-from trainer.promotion.github import GitHubError
+from trainer.promotion.github_http import GitHubError
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
 from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.job_status import poll_jobs
