@@ -9,6 +9,7 @@ example_missing_assistant_message), so people who know it recognise them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from trainer.specs.messages import did_you_mean
@@ -21,6 +22,45 @@ DPO_INPUT_KEYS = ("messages", "tools", "parallel_tool_calls")
 
 Problem = tuple[str, str]
 """(code, message)."""
+
+MAX_JSON_DEPTH = 64
+"""Arrays and objects inside each other in one line (chat examples: under 10). The checks
+and token counting recurse: a line nested deeper is reported, not checked."""
+TOO_DEEP = f"arrays and objects nested more than {MAX_JSON_DEPTH} levels deep"
+_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]', re.DOTALL)
+"""Strings (an unclosed one runs to the end; possessive, so linear) and brackets."""
+
+
+def deeper_than(text: str, limit: int) -> int | None:
+    """The offset in JSON `text` of the first array or object nested deeper than `limit`
+    (brackets inside strings do not count), or None. To say where, once it is known."""
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(token[0], 0)
+        if depth > limit:
+            return token.start()
+    return None
+
+
+def depth_problem(text: str, example: Any) -> str | None:
+    """Why the parsed line `text` nests too deep to check (None if it does not); counted
+    without recursion, and only for lines with more brackets than MAX_JSON_DEPTH."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return None
+    todo = [(example, 1)] if isinstance(example, list | dict) else []
+    while todo:
+        value, level = todo.pop()
+        if level > MAX_JSON_DEPTH:
+            return too_deep_at(text)
+        children = value.values() if isinstance(value, dict) else value
+        todo += [(child, level + 1) for child in children if isinstance(child, list | dict)]
+    return None
+
+
+def too_deep_at(text: str) -> str:
+    """TOO_DEEP, saying from which column, for a line known to nest that deep."""
+    at = deeper_than(text, MAX_JSON_DEPTH)
+    return TOO_DEEP if at is None else f"{TOO_DEEP} (from column {at + 1})"
 
 
 def _unknown(keys: Any, allowed: tuple[str, ...], where: str, code: str) -> list[Problem]:
@@ -73,6 +113,8 @@ def _tool_calls(calls: Any, where: str) -> list[Problem]:
             json.loads(arguments)
         except ValueError:
             problems.append(("tool_calls", f"{here}function.arguments is not valid JSON"))
+        except RecursionError:  # parsed only to be checked: no depth limit short of this
+            problems.append(("tool_calls", f"{here}function.arguments: {TOO_DEEP}"))
     return problems
 
 

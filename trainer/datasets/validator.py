@@ -18,12 +18,19 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from trainer.datasets.example_checks import check_chat, check_dpo, texts, trained_messages
+from trainer.datasets.example_checks import (
+    check_chat,
+    check_dpo,
+    depth_problem,
+    texts,
+    too_deep_at,
+    trained_messages,
+)
 from trainer.datasets.pii import scan
 from trainer.datasets.report import DatasetReport, Problem, TokenStats
 from trainer.datasets.tokens import Counter, Tokenizer
 
-CHECKER_VERSION = 1
+CHECKER_VERSION = 2
 """Bump when checks change, so cached reports are recomputed."""
 MAX_PROBLEMS = 50
 MIN_EXAMPLES = 10
@@ -94,8 +101,14 @@ def _check_line(
         return
     try:
         example = json.loads(text)
+        too_deep = depth_problem(text, example)
     except json.JSONDecodeError as exc:
         out.add(line, "json", f"not valid JSON: {exc.msg}", exc.colno)
+        return
+    except RecursionError:  # json recurses: nesting near 1,000 levels ends here
+        too_deep = too_deep_at(text)
+    if too_deep:
+        out.add(line, "json_depth", too_deep)
         return
     out.examples += 1
     out.digests += hashlib.blake2b(data.strip(), digest_size=DIGEST_BYTES).digest()

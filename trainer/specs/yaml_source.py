@@ -2,10 +2,17 @@
 
 Positions come from the parser's node marks, so an error found later (by pydantic,
 by a cross-reference check) can still name `path:line:col`.
+
+Every YAML file trainer reads comes through `load_yaml_mapping`, which refuses hostile
+input with a located error. Nodes are composed here from the parser's events, without
+recursion: an alias is one shared node, so a 353-byte "billion laughs" composes at once,
+and it is walking it into data and positions that would visit 10^9 values.
 """
 
 from __future__ import annotations
 
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,12 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 MAX_YAML_BYTES = 1024 * 1024
 """Specs, registry files and suites are small; anything bigger is a mistake (a dataset?)."""
+MAX_YAML_DEPTH = 64
+"""Lists and mappings inside each other, the top mapping being 1 (built-in suites: 8)."""
+MAX_YAML_NODES = 100_000
+"""Values of a document with its aliases expanded (built-in suites: under 4,000)."""
+_TOO_DEEP = f"lists and mappings nested more than {MAX_YAML_DEPTH} levels deep"
+_TOO_MANY = f"the document holds over {MAX_YAML_NODES:,} values, counting what aliases repeat"
 
 Loc = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -58,8 +71,12 @@ class YamlLoadError(Exception):
         self.diagnostic = diagnostic
 
 
+def _at(mark: Any) -> Position:
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
 def _mark(node: yaml.Node) -> Position:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
+    return _at(node.start_mark)
 
 
 class _Builder:
@@ -74,60 +91,143 @@ class _Builder:
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self.doc.value_positions[loc] = _mark(node)
         if id(node) in self._active:
-            self.problems.append(Diagnostic(self.doc.path, *_mark(node), "recursive alias"))
+            self._problem(_mark(node), "recursive alias")
             return None
-        if isinstance(node, yaml.MappingNode):
-            self._active.add(id(node))
-            try:
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self._scalar(node)
+        self._active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, loc)
-            finally:
-                self._active.discard(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            self._active.add(id(node))
-            try:
-                return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-            finally:
-                self._active.discard(id(node))
-        return self.loader.construct_object(node)
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        finally:
+            self._active.discard(id(node))
+
+    def _problem(self, position: Position, message: str) -> None:
+        self.problems.append(Diagnostic(self.doc.path, *position, message))
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, ArithmeticError) as exc:  # 2001-13-01, an int of 5,000 digits
+            value, kind = str(node.value), str(node.tag).rpartition(":")[2]
+            shown = value if len(value) <= 40 else f"{value[:37]}..."
+            problem = f"cannot read {shown!r} as {kind}: {exc}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            line, col = _mark(key_node)
+            line, col = where = _mark(key_node)
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(
-                    Diagnostic(self.doc.path, line, col, "a key must be a plain string")
-                )
+                self._problem(where, "a key must be a plain string")
                 continue
-            key = self.loader.construct_object(key_node)
+            key = self._scalar(key_node)
             if not isinstance(key, str):
-                self.problems.append(
-                    Diagnostic(
-                        self.doc.path,
-                        line,
-                        col,
-                        f"key {key_node.value!r} is read as {type(key).__name__}, "
-                        f"not a string; quote it or remove it",
-                    )
+                self._problem(
+                    where,
+                    f"key {key_node.value!r} is read as {type(key).__name__}, "
+                    f"not a string; quote it or remove it",
                 )
                 continue
             if key in first_seen:
-                self.problems.append(
-                    Diagnostic(
-                        self.doc.path,
-                        line,
-                        col,
-                        f"duplicate key {key!r} (first defined on line {first_seen[key]}); "
-                        "remove one of them",
-                    )
+                self._problem(
+                    where,
+                    f"duplicate key {key!r} (first defined on line {first_seen[key]}); "
+                    "remove one of them",
                 )
                 continue
             first_seen[key] = line
             self.doc.key_positions[(*loc, key)] = (line, col)
             result[key] = self.build(value_node, (*loc, key))
         return result
+
+
+class _Open:
+    """A list or mapping being composed, with its expanded size and height so far."""
+
+    def __init__(self, node: Any) -> None:
+        self.node, self.size, self.height = node, 1, 1
+        self.key: yaml.Node | None = None
+
+
+def _new_node(loader: Any, event: Any) -> yaml.Node:
+    """The node a scalar or collection-start event begins, tagged as PyYAML's composer does."""
+    tag, start, end = event.tag, event.start_mark, event.end_mark
+    if isinstance(event, yaml.ScalarEvent):
+        if tag in (None, "!"):
+            tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return yaml.ScalarNode(tag, event.value, start, end, event.style)
+    kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+    if tag in (None, "!"):
+        tag = loader.resolve(kind, None, event.implicit)
+    return kind(tag, [], start, None, flow_style=event.flow_style)
+
+
+def _compose(loader: Any, fail: Callable[..., YamlLoadError]) -> yaml.Node | None:
+    """`loader.get_single_node()` without recursion, within MAX_YAML_DEPTH and
+    MAX_YAML_NODES, counting every alias as the values it stands for."""
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    loader.get_event()  # document start
+    anchors: dict[str, yaml.Node] = {}
+    measured: dict[int, tuple[int, int]] = {}  # closed collections: (expanded size, height)
+    stack: list[_Open] = []
+    total = 0
+    while True:
+        event = loader.get_event()
+        mark, anchor = event.start_mark, getattr(event, "anchor", None)
+        if isinstance(event, yaml.CollectionEndEvent):
+            done = stack.pop()
+            node, size, height = done.node, done.size, done.height
+            node.end_mark = event.end_mark
+            measured[id(node)] = (size, height)
+        else:
+            if isinstance(event, yaml.AliasEvent):
+                if anchor not in anchors:
+                    problem = f"found undefined alias {anchor!r}"
+                    raise yaml.composer.ComposerError(None, None, problem, mark)
+                node, culprit = anchors[anchor], f"alias *{anchor}: "
+                # A scalar, or a collection still open (a recursive alias: the builder stops).
+                size, height = measured.get(id(node), (1, 0))
+            else:
+                if anchor in anchors:
+                    first = f"found duplicate anchor {anchor!r}; first occurrence"
+                    raise yaml.composer.ComposerError(
+                        first, anchors[anchor].start_mark, "second occurrence", mark
+                    )
+                node, culprit = _new_node(loader, event), ""
+                size, height = 1, int(not isinstance(node, yaml.ScalarNode))
+                if anchor is not None:
+                    anchors[anchor] = node
+            total += size
+            if total > MAX_YAML_NODES:
+                raise fail(f"{culprit}{_TOO_MANY}", *_at(mark))
+            if len(stack) + height > MAX_YAML_DEPTH:
+                raise fail(f"{culprit}{_TOO_DEEP}", *_at(mark))
+            if not isinstance(event, yaml.AliasEvent | yaml.ScalarEvent):
+                stack.append(_Open(node))
+                continue
+        if not stack:
+            break
+        parent = stack[-1]
+        parent.size += size
+        parent.height = max(parent.height, height + 1)
+        if isinstance(parent.node, yaml.SequenceNode):
+            parent.node.value.append(node)
+        elif parent.key is None:
+            parent.key = node
+        else:
+            parent.node.value.append((parent.key, node))
+            parent.key = None
+    loader.get_event()  # document end
+    if not loader.check_event(yaml.StreamEndEvent):
+        where = _at(loader.get_event().start_mark)
+        raise fail("YAML syntax error: more than one YAML document; keep one per file", *where)
+    return node  # type: ignore[no-any-return]
 
 
 def load_yaml_mapping(file: Path, rel_path: str) -> tuple[YamlDocument, list[Diagnostic]]:
@@ -141,13 +241,16 @@ def load_yaml_mapping(file: Path, rel_path: str) -> tuple[YamlDocument, list[Dia
         return YamlLoadError(Diagnostic(rel_path, line, col, message))
 
     try:
-        size = file.stat().st_size
-        if size > MAX_YAML_BYTES:
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("not a regular file (a device? a pipe?); a YAML file is expected")
+        with file.open("rb") as handle:  # never more than the limit, should the file grow
+            raw = handle.read(MAX_YAML_BYTES + 1)
+        if (size := max(info.st_size, len(raw))) > MAX_YAML_BYTES:
             raise fail(
                 f"file is {size:,} bytes; YAML files here are limited to "
                 f"{MAX_YAML_BYTES:,} bytes (is this a dataset in the wrong folder?)"
             )
-        raw = file.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read file: {exc.strerror}") from None
     try:
@@ -164,19 +267,18 @@ def load_yaml_mapping(file: Path, rel_path: str) -> tuple[YamlDocument, list[Dia
     loader = _Loader(text)
     try:
         try:
-            node = loader.get_single_node()
+            node = _compose(loader, fail)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or "invalid YAML"
-            if "but found another document" in str(exc):
-                problem = "more than one YAML document; keep one per file"
-            elif exc.context and exc.context_mark and exc.context_mark is not mark:
+            if problem == "exceeded maximum nesting depth":  # libyaml's own limit, 1,000
+                raise fail(_TOO_DEEP, *_at(mark)) from None
+            if exc.context and exc.context_mark and exc.context_mark is not mark:
                 problem += (
                     f" ({exc.context} on line {exc.context_mark.line + 1}, "
                     f"column {exc.context_mark.column + 1})"
                 )
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise fail(f"YAML syntax error: {problem}", line, col) from None
+            raise fail(f"YAML syntax error: {problem}", *_at(mark)) from None
         except yaml.YAMLError as exc:
             raise fail(f"YAML error: {exc}") from None
         if node is None:
@@ -189,9 +291,10 @@ def load_yaml_mapping(file: Path, rel_path: str) -> tuple[YamlDocument, list[Dia
         try:
             doc.data = builder.build(node, ())
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise fail(f"YAML error: {getattr(exc, 'problem', exc)}", line, col) from None
+            where = _at(getattr(exc, "problem_mark", None))
+            raise fail(f"YAML error: {getattr(exc, 'problem', exc)}", *where) from None
+        except RecursionError:  # not within MAX_YAML_DEPTH; but never a traceback
+            raise fail(_TOO_DEEP) from None
         return doc, builder.problems
     finally:
         loader.dispose()

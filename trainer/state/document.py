@@ -7,6 +7,7 @@ half-understood, and a document that fails validation is reported, never overwri
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -213,18 +214,57 @@ class StateDocument(StateModel):
         return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
+MAX_STATE_DEPTH = 128
+"""Arrays and objects inside each other in a state file. Trainer writes under 10 (spec
+values, at most 64 deep, sit a few levels down); a deeper file was not written by it."""
+_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]', re.DOTALL)
+"""Strings (an unclosed one runs to the end; possessive, so linear) and brackets."""
+
+
+def _nests_deeper(data: Any) -> bool:
+    """Whether parsed JSON nests past MAX_STATE_DEPTH, counted without recursion."""
+    todo = [(data, 1)] if isinstance(data, list | dict) else []
+    while todo:
+        value, level = todo.pop()
+        if level > MAX_STATE_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        todo += [(child, level + 1) for child in children if isinstance(child, list | dict)]
+    return False
+
+
+def _where_too_deep(text: str) -> str:
+    """`line:col:` of the first array or object past MAX_STATE_DEPTH in JSON `text`."""
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(token[0], 0)
+        if depth > MAX_STATE_DEPTH:
+            at = token.start()
+            line, start = text.count("\n", 0, at) + 1, text.rfind("\n", 0, at) + 1
+            return f"{line}:{at - start + 1}:"
+    return ""
+
+
 def parse_state(raw: bytes, where: str) -> StateDocument:
     """Read a state document, or explain exactly why it cannot be trusted."""
+    damaged = (
+        "the state file is damaged or was edited by hand. Restore it from git history or a "
+        "backup; trainer will not overwrite it"
+    )
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+        too_deep = _nests_deeper(data)
     except UnicodeDecodeError:
         raise StateError(f"{where}: not UTF-8; the state file is damaged") from None
     except json.JSONDecodeError as exc:
-        raise StateError(
-            f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); the state file is "
-            "damaged or was edited by hand. Restore it from git history or a backup; "
-            "trainer will not overwrite it"
-        ) from None
+        problem = f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); {damaged}"
+        raise StateError(problem) from None
+    except RecursionError:  # json recurses: nesting near 1,000 levels ends here
+        too_deep = True
+    if too_deep:
+        nested = f"arrays and objects nested more than {MAX_STATE_DEPTH} levels deep"
+        raise StateError(f"{where}:{_where_too_deep(text)} {nested}; {damaged}")
     if not isinstance(data, dict):
         raise StateError(f"{where}: expected a JSON object at the top level")
     version = data.get("schema_version")
