@@ -63,7 +63,7 @@ class Proposal:
 
 def _registry(repo: PromotionRepo, path: str, model: str, scope: str) -> RegistryModel:
     text = repo.read(repo.base(), path)
-    registered = parse(text) if text is not None else new_model(model, scope)
+    registered = parse(text, path) if text is not None else new_model(model, scope)
     if registered.scope != scope:
         raise UsageError(
             f"{path} belongs to scope {registered.scope!r}; "
@@ -160,7 +160,7 @@ def demote(
     text = repo.read(repo.base(), path)
     if text is None:
         raise UsageError(f"no registry model {model_name!r} ({path} is not on the base branch)")
-    registered = parse(text)
+    registered = parse(text, path)
     if alias not in registered.bindings:
         raise UsageError(
             f"{model_name} has no binding {alias!r} "

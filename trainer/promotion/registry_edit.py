@@ -6,12 +6,17 @@ that a promotion PR's diff shows exactly the version, the binding and the histor
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from trainer.errors import UsageError
 from trainer.specs.models import HistoryEntry, ModelVersion, RegistryModel
+from trainer.specs.yaml_source import YamlLoadError, load_yaml_mapping
 
 HEADER = (
     "# Registry model. Written by promotion pull requests only: merging one is the "
@@ -105,5 +110,22 @@ def dump(model: RegistryModel) -> str:
     return HEADER + yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def parse(text: str) -> RegistryModel:
-    return RegistryModel.model_validate(yaml.safe_load(text))
+def parse(text: str, where: str = "registry file") -> RegistryModel:
+    """A registry file read from git, with the same limits as every YAML file trainer reads
+    (size, nesting depth, alias expansion)."""
+    with tempfile.TemporaryDirectory(prefix="trainer-registry-") as tmp:
+        path = Path(tmp) / "registry.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            doc, problems = load_yaml_mapping(path, where)
+        except YamlLoadError as exc:
+            raise UsageError(str(exc.diagnostic)) from None
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise UsageError(str(errors[0]))
+    try:
+        return RegistryModel.model_validate(doc.data)
+    except ValidationError as exc:
+        raise UsageError(
+            f"{where}: not a valid registry file ({exc.error_count()} errors)"
+        ) from None

@@ -20,6 +20,8 @@ def _parse(output: str) -> tuple[Any, str | None]:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        return None, "not JSON trainer reads: arrays and objects nested too deep"
 
 
 @check("is_json", Params)
