@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -56,6 +56,11 @@ class CalibrationSet:
     path: str
     items: list[CalibrationItem]
     digest: str
+
+
+class RepositoryCheckLike(Protocol):
+    suites: dict[str, LoadedSuite]
+    calibration: dict[str, CalibrationSet]
 
 
 @dataclass(frozen=True)
@@ -162,16 +167,40 @@ def agreement(human: list[str], judge: list[str]) -> Agreement:
     return Agreement(n, agreed / n if n else 0.0, cohen_kappa(human, judge))
 
 
-def result_key(judge: str, rubric: Rubric, calibration: CalibrationSet) -> str:
-    body = json.dumps([judge, rubric.digest, calibration.digest]).encode()
-    return hashlib.sha256(body).hexdigest()
+def _result_key(judge: str, endpoint: str, rubric: Rubric, calibration: CalibrationSet) -> str:
+    body = json.dumps(["calibration", judge, endpoint, rubric.digest, calibration.digest])
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 async def calibrate(
     runner: Runner, judge: str, rubrics: dict[str, Rubric], sets: dict[str, CalibrationSet]
 ) -> dict[str, Agreement]:
-    """The judge's agreement with the human verdicts, per rubric with a calibration set."""
-    wanted = [(name, item) for name in sorted(sets) if name in rubrics for item in sets[name].items]
+    """The judge's agreement with the human verdicts, per rubric with a calibration set.
+
+    Results are kept in the runner's response cache per (judge, endpoint, rubric digest,
+    set digest): an unchanged calibration is neither asked nor recomputed again."""
+    keys = {
+        name: _result_key(judge, runner.provider.endpoint, rubrics[name], sets[name])
+        for name in sorted(sets)
+        if name in rubrics
+    }
+    known: dict[str, Agreement] = {}
+    for name, key in keys.items():
+        cached = runner.cache.get(key)
+        if cached is not None:
+            known[name] = Agreement(**cached["agreement"])
+    fresh = await _agreements(runner, judge, rubrics, {n: sets[n] for n in keys if n not in known})
+    for name, result in fresh.items():
+        runner.cache.put(keys[name], {"agreement": asdict(result)})
+    return {**known, **fresh}
+
+
+async def _agreements(
+    runner: Runner, judge: str, rubrics: dict[str, Rubric], sets: dict[str, CalibrationSet]
+) -> dict[str, Agreement]:
+    wanted = [(name, item) for name in sorted(sets) for item in sets[name].items]
+    if not wanted:
+        return {}
     replies = await runner.ask_judge(
         judge,
         [
@@ -199,10 +228,14 @@ async def calibrate(
     return {name: agreement(human[name], judged[name]) for name in human}
 
 
-def default_calibration() -> dict[str, CalibrationSet]:
-    """The calibration sets trainer ships with its default suites."""
+def suites_and_calibration(
+    check: RepositoryCheckLike,
+) -> tuple[dict[str, LoadedSuite], dict[str, CalibrationSet]]:
+    """The repository's suites and calibration sets, or trainer's default ones when the
+    repository has no suites."""
+    if check.suites:
+        return check.suites, check.calibration
+    suites = default_suites()
     with resources.as_file(resources.files("trainer") / "example") as example:
-        problems: list[Diagnostic] = []
-        rubrics = named_rubrics(default_suites())
-        sets = load_calibration(example, rubrics, problems)
-    return sets
+        sets = load_calibration(example, named_rubrics(suites), [])
+    return suites, sets

@@ -11,6 +11,7 @@ from datetime import datetime
 from trainer.harness.cache import ResponseCache
 from trainer.harness.calibration import Agreement, CalibrationSet, calibrate
 from trainer.harness.gate import Deltas, Gate, GateRules, decide
+from trainer.harness.graders import CHECKS
 from trainer.harness.graders.judge import Rubric, rubric_of
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.runner import Runner, RunSettings
@@ -130,7 +131,7 @@ def _rubrics_used(cases: list[CaseInput]) -> dict[str, Rubric]:
     used: dict[str, Rubric] = {}
     for case in cases:
         for check in case.checks:
-            if check.type.startswith("judge_") and "rubric_name" in check.params:
+            if CHECKS[check.type].kind == "judge" and "rubric_name" in check.params:
                 rubric = rubric_of(check.type, check.params)
                 if rubric.name:
                     used[rubric.name] = rubric

@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.atomic import atomic_write
 from trainer.errors import SpecError, UsageError
 from trainer.harness.cache import ResponseCache
 from trainer.harness.calibration import (
     Agreement,
     calibrate,
-    default_calibration,
     named_rubrics,
-    result_key,
+    suites_and_calibration,
 )
-from trainer.harness.loading import default_suites
 from trainer.harness.runner import Runner, RunSettings
-from trainer.paths import LOCAL_DIR, RESPONSE_CACHE
+from trainer.paths import RESPONSE_CACHE
 from trainer.providers.base import Provider
-from trainer.repository import check_repository
-
-RESULTS = f"{LOCAL_DIR}/cache/calibration"
+from trainer.repository import RepositoryCheck, check_repository
 
 
 @dataclass(frozen=True)
@@ -63,11 +58,9 @@ class CalibrationReport:
         return "\n".join(lines) + "\n"
 
 
-def _judge_of_specs(repo: Path) -> str | None:
-    check = check_repository(repo)
-    named = {
-        j.spec.evaluation.judge.model for j in check.ws.jobs.values() if j.spec.evaluation.judge
-    }
+def _judge_of_specs(check: RepositoryCheck) -> str | None:
+    judges = (job.spec.evaluation.judge for job in check.ws.jobs.values())
+    named = {judge.model for judge in judges if judge is not None}
     return named.pop() if len(named) == 1 else None
 
 
@@ -82,37 +75,20 @@ def calibrate_judge(
     check = check_repository(repo)
     if not check.ok:
         raise SpecError(check.diagnostics)
-    suites, sets = check.suites, check.calibration
-    if not suites:
-        suites, sets = default_suites(), default_calibration()
-    if judge is None:
-        judge = _judge_of_specs(repo)
+    suites, sets = suites_and_calibration(check)
+    judge = judge or _judge_of_specs(check)
     if judge is None:
         raise UsageError("name the judge with --judge (the specs do not name exactly one)")
     rubrics = {name: r for name, r in named_rubrics(suites).items() if name in sets}
     if not rubrics:
         raise UsageError("no calibration sets in harness/calibration/ for the suites' rubrics")
-    results: dict[str, Agreement] = {}
-    todo = {}
-    for name, rubric in rubrics.items():
-        path = repo / RESULTS / f"{result_key(judge, rubric, sets[name])}.json"
-        if use_cache and path.is_file():
-            results[name] = Agreement(**json.loads(path.read_text()))
-        else:
-            todo[name] = (rubric, path)
-    if todo:
-        cache = ResponseCache(repo / RESPONSE_CACHE if use_cache else None)
-        runner = Runner(provider, cache, RunSettings(judge_model=judge))
+    cache = ResponseCache(repo / RESPONSE_CACHE if use_cache else None)
+    runner = Runner(provider, cache, RunSettings(judge_model=judge))
 
-        async def run() -> dict[str, Agreement]:
-            try:
-                return await calibrate(runner, judge, {n: r for n, (r, _) in todo.items()}, sets)
-            finally:
-                await provider.aclose()
+    async def run() -> dict[str, Agreement]:
+        try:
+            return await calibrate(runner, judge, rubrics, sets)
+        finally:
+            await provider.aclose()
 
-        fresh = asyncio.run(run())
-        for name, agreement in fresh.items():
-            results[name] = agreement
-            if use_cache:
-                atomic_write(todo[name][1], json.dumps(asdict(agreement)).encode(), durable=False)
-    return CalibrationReport(judge, results, min_kappa)
+    return CalibrationReport(judge, asyncio.run(run()), min_kappa)

@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from trainer.errors import SpecError, UsageError
-from trainer.harness.calibration import default_calibration
+from trainer.harness.calibration import suites_and_calibration
 from trainer.harness.evaluate import EvaluationRequest, request_for_spec, select_tests
-from trainer.harness.loading import HARNESS_DIR, default_suites
+from trainer.harness.loading import HARNESS_DIR
 from trainer.repository import check_repository
 
 
@@ -28,10 +28,9 @@ def standalone_request(
     check = check_repository(repo)
     if not check.ok:
         raise SpecError(check.diagnostics)
-    available = dict(check.suites)
-    calibration = dict(check.calibration)
+    available, calibration = check.suites, check.calibration
     if not available and spec_name is None:
-        available, calibration = default_suites(), default_calibration()
+        available, calibration = suites_and_calibration(check)
         note(
             f"no suites in {repo / HARNESS_DIR}; using the default suites of trainer "
             f"({', '.join(sorted(available))})"
