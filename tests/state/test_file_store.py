@@ -105,7 +105,7 @@ def test_racing_writers_lose_nothing(tmp_path: Path) -> None:
 def test_writer_gives_up_after_too_many_conflicts_and_loses_nothing(tmp_path: Path) -> None:
     store = FileStateStore(tmp_path / "state.json")
     rival = FileStateStore(tmp_path / "state.json")
-    session = StateSession(store)
+    session = StateSession(store, patience=0)  # keeps trying while patient, then gives up
 
     def change(doc: StateDocument) -> None:
         """Another writer saves between every read and save of this one."""
