@@ -38,5 +38,12 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TRAINER_STATE", "OPENAI_API_KEY", "GITHUB_TOKEN", "NO_COLOR"):
+    for name in (
+        "TRAINER_STATE",
+        "OPENAI_API_KEY",
+        "GITHUB_TOKEN",
+        "NO_COLOR",
+        "GITHUB_BASE_REF",
+        "TRAINER_BASE_BRANCH",
+    ):
         monkeypatch.delenv(name, raising=False)

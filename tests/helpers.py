@@ -60,7 +60,16 @@ def registry_model(name: str = "tutor", scope: str = "tenant_a") -> dict[str, An
             }
         ],
         "bindings": {"production": 1},
-        "history": [],
+        "history": [  # the audit trail of the binding (validate refuses a binding without it)
+            {
+                "at": "2026-09-01T12:00:00Z",
+                "alias": "production",
+                "from": None,
+                "to": 1,
+                "reason": "imported",
+                "by": "platform-team",
+            }
+        ],
     }
 
 

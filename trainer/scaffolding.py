@@ -23,6 +23,7 @@ from trainer.atomic import atomic_write
 from trainer.distribution import ACTION_REPOSITORY
 from trainer.errors import UsageError
 from trainer.paths import LOCAL_DIR
+from trainer.promotion.branches import origin_default_branch
 
 GITIGNORE_ENTRY = f"{LOCAL_DIR}/"
 DEFAULT_STATE_BRANCH = "trainer-state"
@@ -187,10 +188,11 @@ def _git_line(root: Path, *args: str) -> str | None:
 
 def default_branch(root: Path) -> str:
     """The branch promotion PRs target: origin's default branch, else the current one."""
-    remote_head = _git_line(root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
-    if remote_head and remote_head.startswith("origin/"):
-        return remote_head.removeprefix("origin/")
-    return _git_line(root, "symbolic-ref", "--quiet", "--short", "HEAD") or "main"
+    return (
+        origin_default_branch(root)
+        or _git_line(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+        or "main"
+    )
 
 
 def _ensure_gitignore(root: Path) -> str | None:

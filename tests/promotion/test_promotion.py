@@ -269,8 +269,19 @@ def test_a_binding_changed_on_main_is_reported_not_undone(local_world: World, ru
     assert run("--repo", clone, "reconcile").code == 0
     assert record(clone)["phase"] == "promoted"
     registry = clone / "specs/registry/math-tutor.yaml"
-    registry.write_text(registry.read_text().replace("production: 2", "production: 1"))
-    commit_all(clone, "someone rolls back by hand")
+    by_hand = registry.read_text().replace("production: 2", "production: 1")
+    registry.write_text(by_hand)
+    refused = run("--repo", clone, "reconcile")
+    assert refused.code == 2, "a binding without its history entry is not on the record"
+    assert (
+        "bindings.production: bound to version 1, but the last history entry for production "
+        "(history[1]) binds it to version 2; a binding changed by hand leaves no audit trail"
+    ) in refused.err
+    registry.write_text(
+        by_hand + "  - at: 2026-09-02T12:00:00Z\n    alias: production\n    from: 2\n"
+        "    to: 1\n    reason: rolled back by hand during an outage\n    by: on-call\n"
+    )
+    commit_all(clone, "someone rolls back by hand, with the history entry")
     result = run("--repo", clone, "reconcile")
     assert "math-tutor:production was rebound on main to version 1" in result.err
     assert "production: 1" in registry.read_text()

@@ -7,6 +7,7 @@ touched), force-pushed to `origin` so a re-run moves the branch onto the latest 
 from __future__ import annotations
 
 import os
+import subprocess
 from io import BytesIO
 from pathlib import Path
 
@@ -21,6 +22,21 @@ from trainer.state.git_store import bot_identity
 def base_branch() -> str:
     """The branch promotions target and are built on: TRAINER_BASE_BRANCH, default main."""
     return os.environ.get("TRAINER_BASE_BRANCH") or "main"
+
+
+def origin_default_branch(root: Path) -> str | None:
+    """origin's default branch as the clone at `root` knows it (refs/remotes/origin/HEAD)."""
+    done = subprocess.run(
+        ["git", "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    ref = done.stdout.strip()
+    if done.returncode != 0 or not ref.startswith("origin/"):
+        return None
+    return ref.removeprefix("origin/") or None
 
 
 class BranchError(TrainerError):

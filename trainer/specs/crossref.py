@@ -8,6 +8,7 @@ from trainer.diagnostics import Diagnostic
 from trainer.specs.dataset_uri import DatasetUriError, parse_dataset_uri
 from trainer.specs.messages import did_you_mean
 from trainer.specs.models import CATEGORY_THRESHOLDS
+from trainer.specs.registry_rules import check_audit_trail
 from trainer.specs.workspace import JobSpec, RegistryFile, Workspace
 
 
@@ -22,6 +23,7 @@ def check_workspace(ws: Workspace) -> None:
     _check_promotions(ws, out)
     for registry_file in ws.registry.values():
         _check_registry(registry_file, out)
+        check_audit_trail(registry_file, out)
 
 
 def _check_datasets(ws: Workspace, job: JobSpec, out: list[Diagnostic]) -> None:

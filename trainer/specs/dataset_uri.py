@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 SCHEMES = ("https", "s3", "gs")
 
@@ -19,6 +19,29 @@ class DatasetRef:
     uri: str
     path: str | None = None
     """Repo-relative POSIX path, for kind "repo"."""
+
+    @property
+    def display(self) -> str:
+        """The URI to show and record: query values and fragment hidden, since signed URLs
+        carry credentials there (`?sig=...`, `X-Amz-Signature=...`)."""
+        return self.uri if self.kind == "repo" else redact_uri(self.uri)
+
+    @property
+    def basename(self) -> str:
+        """The file name the URI ends in, without query or fragment."""
+        if self.path is not None:
+            return posixpath.basename(self.path)
+        return posixpath.basename(urlsplit(self.uri).path)
+
+
+def redact_uri(uri: str) -> str:
+    """`https://host/a.jsonl?sig=abc&v=2#x` -> `https://host/a.jsonl?sig=***&v=***`."""
+    parts = urlsplit(uri)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(f"{key}=***" for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+    if parts.query and not query:
+        query = "***"
+    return parts._replace(netloc=netloc, query=query, fragment="").geturl()
 
 
 class DatasetUriError(ValueError):

@@ -12,6 +12,7 @@ from trainer.specs.crossref import check_workspace
 from trainer.specs.messages import validation_diagnostics
 from trainer.specs.models import RegistryModel, TrainingJob
 from trainer.specs.policy_file import POLICY_FILE, RepositoryPolicy
+from trainer.specs.registry_scope import check_scope_changes
 from trainer.specs.workspace import JobSpec, RegistryFile, Workspace
 from trainer.specs.yaml_source import YamlDocument, YamlLoadError, load_yaml_mapping
 
@@ -100,4 +101,5 @@ def load_workspace(root: Path) -> Workspace:
             ws.policy = loaded_policy[0]
     ws.suites = [p.relative_to(root).as_posix() for p in yaml_files(root, HARNESS_DIR)]
     check_workspace(ws)
+    check_scope_changes(ws, REGISTRY_DIR)
     return ws
