@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from trainer.harness.api_guard import ApiGuard, wait_all
 from trainer.harness.cache import ResponseCache, answer_key
 from trainer.harness.graders.moderation import MODERATION_MODEL
 from trainer.harness.grading import apply_moderation, kind_of
 from trainer.harness.runs import Graded, ModelRun
 from trainer.harness.samples import CaseInput
-from trainer.providers.base import Provider, ProviderAuthError, ProviderError
+from trainer.providers.base import Provider, ProviderError
 
 MODERATION_BATCH = 32
 
@@ -25,6 +26,7 @@ async def moderate_answers(
     provider: Provider,
     cache: ResponseCache,
     semaphore: asyncio.Semaphore,
+    guard: ApiGuard,
     graded: Graded,
     cases: list[CaseInput],
 ) -> None:
@@ -38,7 +40,7 @@ async def moderate_answers(
     texts = sorted({text for key, _ in wanted for text in graded.outputs[key]})
     if not texts:
         return
-    scores = await _scores(provider, cache, semaphore, graded.run, texts)
+    scores = await _scores(provider, cache, semaphore, guard, graded.run, texts)
     for key, k in wanted:
         answers = [scores[t] for t in graded.outputs[key]]
         apply_moderation(graded.results[key][k], cases[key[0]].checks[k], answers)
@@ -48,6 +50,7 @@ async def _scores(
     provider: Provider,
     cache: ResponseCache,
     semaphore: asyncio.Semaphore,
+    guard: ApiGuard,
     run: ModelRun,
     texts: list[str],
 ) -> dict[str, Mapping[str, float] | str]:
@@ -64,18 +67,18 @@ async def _scores(
 
     async def batch(chunk: list[str]) -> None:
         async with semaphore:
+            guard.check()
             run.requests += 1
             try:
                 results = await provider.amoderate(chunk, model=MODERATION_MODEL)
-            except ProviderAuthError:
-                raise
             except ProviderError as exc:
-                out.update(dict.fromkeys(chunk, str(exc)))
+                out.update(dict.fromkeys(chunk, guard.failure(exc)))
                 return
+        guard.answer()
         for text, scores in zip(chunk, results, strict=True):
             out[text] = scores
             cache.put(_key(text, provider.endpoint), {"scores": dict(scores)})
 
     chunks = [todo[i : i + MODERATION_BATCH] for i in range(0, len(todo), MODERATION_BATCH)]
-    await asyncio.gather(*(batch(chunk) for chunk in chunks))
+    await wait_all([asyncio.ensure_future(batch(chunk)) for chunk in chunks])
     return out

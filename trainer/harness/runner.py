@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.harness.api_guard import ApiGuard, wait_all
 from trainer.harness.cache import ResponseCache, answer_key
 from trainer.harness.graders.judge import judge_messages, rubric_of
 from trainer.harness.grading import (
@@ -29,7 +30,7 @@ from trainer.harness.grading import (
 from trainer.harness.moderating import moderate_answers
 from trainer.harness.runs import Answer, Graded, Key, ModelRun
 from trainer.harness.samples import CaseInput, sampling_of
-from trainer.providers.base import Provider, ProviderAuthError, ProviderError
+from trainer.providers.base import Provider, ProviderError
 
 JUDGE_SAMPLING = {"temperature": 0.0, "max_tokens": 600, "seed": 0}
 
@@ -54,6 +55,7 @@ class Runner:
         self.provider, self.cache, self.settings = provider, cache, settings
         self.progress = progress or (lambda what, done, total: None)
         self._semaphore = asyncio.Semaphore(settings.concurrency if settings.parallel else 1)
+        self.guard = ApiGuard()
         self.calibration_requests = 0
 
     async def _ask(
@@ -79,6 +81,7 @@ class Runner:
                 fingerprints.add(cached["system_fingerprint"])
             return cached["content"], None
         async with self._semaphore:
+            self.guard.check()
             run.requests += 1
             try:
                 reply = await self.provider.achat(
@@ -90,10 +93,9 @@ class Runner:
                     timeout=self.settings.request_timeout,
                     response_format=response_format,
                 )
-            except ProviderAuthError:
-                raise
             except ProviderError as exc:
-                return None, str(exc)
+                return None, self.guard.failure(exc)
+        self.guard.answer()
         if reply.system_fingerprint:
             (run.fingerprints if fingerprints is None else fingerprints).add(
                 reply.system_fingerprint
@@ -114,7 +116,9 @@ class Runner:
         """Run coroutines, reporting progress, within the suite timeout.
 
         Returns the results and whether the timeout expired: what arrived in time is
-        kept, the rest is marked unanswered (left out of scores, counted apart).
+        kept, the rest is marked unanswered (left out of scores, counted apart). An error
+        that stops the evaluation (a rejected key, an API out of reach) cancels the rest
+        and is raised.
         """
         total, done = len(jobs), 0
         results: list[Any] = [(None, "not answered: the suite timeout expired")] * total
@@ -126,14 +130,8 @@ class Runner:
             self.progress(label, done, total)
 
         tasks = [asyncio.ensure_future(one(i, job)) for i, job in enumerate(jobs)]
-        if not tasks:
-            return results, False
-        done_tasks, pending = await asyncio.wait(tasks, timeout=self.settings.suite_timeout)
-        for task in pending:
-            task.cancel()
-        for task in done_tasks:
-            task.result()  # re-raise what must stop the run (a rejected API key)
-        return results, bool(pending)
+        timed_out = await wait_all(tasks, self.settings.suite_timeout)
+        return results, timed_out
 
     async def answer(self, model: str, cases: list[CaseInput]) -> Graded:
         """Every case's answers, graded by the deterministic checks and moderation."""
@@ -161,7 +159,9 @@ class Runner:
                 graded.missing[key] = errors[0]
                 continue
             graded.results[key] = deterministic(cases[key[0]], outputs)
-        await moderate_answers(self.provider, self.cache, self._semaphore, graded, cases)
+        await moderate_answers(
+            self.provider, self.cache, self._semaphore, self.guard, graded, cases
+        )
         return graded
 
     async def judge(self, cases: list[CaseInput], sides: list[Graded]) -> None:

@@ -17,6 +17,10 @@ class ProviderError(TrainerError):
 class ProviderAuthError(ProviderError):
     """The API key is missing, wrong or lacks permission: nothing will work until fixed."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class ProviderRejected(ProviderError):
     """The provider refused this request (a bad parameter, an unknown model): a spec problem."""
@@ -28,6 +32,12 @@ class ProviderRejected(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     """Network errors, timeouts, rate limits or 5xx after retries: try again later."""
+
+
+class ProviderUnreachable(ProviderUnavailable):
+    """No connection to the API at all after retries (connection refused, a host name that
+    does not resolve, no connection within the connect timeout): the endpoint is down or
+    wrong, and every other request would fail the same way."""
 
 
 @dataclass(frozen=True)

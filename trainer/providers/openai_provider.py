@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
 from openai.types.chat import ChatCompletion
 
+from trainer.logs import scrub
 from trainer.providers.base import (
     ChatReply,
     Event,
     JobInfo,
     JobRequest,
     ProviderAuthError,
-    ProviderError,
-    ProviderRejected,
-    ProviderUnavailable,
 )
+from trainer.providers.openai_errors import retryable, translate, unreachable_reason
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 4
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection (the SDK's own default): a request may take a minute, a
+connection to a live API never does."""
+FIRST_CONTACT_RETRIES = 2
+"""Retries of the evaluation's requests until the API first answers: an endpoint that is
+down is known in about a second, not after each request's full backoff."""
+
+
+def _timeout(seconds: float) -> openai.Timeout:
+    return openai.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
 
 
 def _job(job: Any) -> JobInfo:
@@ -62,15 +71,17 @@ class OpenAIProvider:
                 "`trainer demo` to try everything on the built-in emulator"
             )
         self.client = openai.OpenAI(
-            api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout
+            api_key=key, base_url=base_url, max_retries=max_retries, timeout=_timeout(timeout)
         )
         self._async_options: dict[str, Any] = {
             "api_key": key,
             "base_url": base_url,
             "max_retries": max_retries,
-            "timeout": timeout,
+            "timeout": _timeout(timeout),
         }
         self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
+        self._answered = False
+        """The API has answered a request of the async client (with anything)."""
         self.calls = 0
         self.endpoint = str(self.client.base_url).rstrip("/")
 
@@ -79,7 +90,7 @@ class OpenAIProvider:
         try:
             return fn()
         except openai.OpenAIError as exc:
-            raise _translate(what, exc) from None
+            raise translate(what, exc) from None
 
     def _async_client(self) -> openai.AsyncOpenAI:
         """One async client per event loop (an httpx async client is bound to its loop)."""
@@ -94,6 +105,29 @@ class OpenAIProvider:
             await self._async[1].close()
             self._async = None
 
+    async def _asend(self, what: str, send: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
+        """One request of the async client. Until the API first answers, the SDK retries
+        only FIRST_CONTACT_RETRIES times: a failure to connect is reported at once, while
+        any other failure that merits it is sent again with the full retry budget."""
+        self.calls += 1
+        client = self._async_client()
+        first = not self._answered and client.max_retries > FIRST_CONTACT_RETRIES
+        try:
+            try:
+                reply = await send(
+                    client.with_options(max_retries=FIRST_CONTACT_RETRIES) if first else client
+                )
+            except openai.OpenAIError as exc:
+                if not first or unreachable_reason(exc) is not None or not retryable(exc):
+                    raise
+                self._answered = True
+                reply = await send(client)
+        except openai.OpenAIError as exc:
+            self._answered = self._answered or unreachable_reason(exc) is None
+            raise translate(what, exc, self.endpoint) from None
+        self._answered = True
+        return reply
+
     async def achat(
         self,
         model: str,
@@ -105,31 +139,28 @@ class OpenAIProvider:
         timeout: float | None = None,
         response_format: dict[str, Any] | None = None,
     ) -> ChatReply:
-        self.calls += 1
         body = {"model": model, "messages": messages, **_sampling(temperature, seed, max_tokens)}
         if response_format is not None:
             body["response_format"] = response_format
-        options: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
-        try:
-            # The SDK's own transport, retries and errors, without its per-call walk over
-            # the typed parameters (the largest cost per request in the evaluation runner):
-            # our messages are plain JSON already.
-            reply = await self._async_client().post(  # type: ignore[call-overload]
+        options: dict[str, Any] = {"timeout": _timeout(timeout)} if timeout is not None else {}
+        # The SDK's own transport, retries and errors, without its per-call walk over the
+        # typed parameters (the largest cost per request in the evaluation runner): our
+        # messages are plain JSON already.
+        reply = await self._asend(
+            "chat completion",
+            lambda client: client.post(  # type: ignore[call-overload]
                 "/chat/completions", body=body, cast_to=ChatCompletion, options=options
-            )
-        except openai.OpenAIError as exc:
-            raise _translate("chat completion", exc) from None
+            ),
+        )
         return _reply(reply)
 
     async def amoderate(
         self, texts: list[str], *, model: str = "omni-moderation-latest"
     ) -> list[dict[str, float]]:
         """Category scores of each text, from the moderation endpoint (in order)."""
-        self.calls += 1
-        try:
-            reply = await self._async_client().moderations.create(model=model, input=texts)
-        except openai.OpenAIError as exc:
-            raise _translate("moderation", exc) from None
+        reply = await self._asend(
+            "moderation", lambda client: client.moderations.create(model=model, input=texts)
+        )
         return [
             {
                 k: float(v)
@@ -235,43 +266,11 @@ def _sampling(temperature: float, seed: int | None, max_tokens: int | None) -> d
 def _reply(reply: Any) -> ChatReply:
     usage = reply.usage
     return ChatReply(
-        content=reply.choices[0].message.content or "",
+        # a model that repeats a key it saw (in a prompt, in its training data) must not
+        # carry it into reports, caches and pull requests
+        content=scrub(reply.choices[0].message.content or ""),
         model=reply.model,
         system_fingerprint=reply.system_fingerprint,
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-
-
-def _translate(what: str, exc: openai.OpenAIError) -> ProviderError:
-    """The SDK's exception as one of ours, with a message that says what to do."""
-    if isinstance(exc, openai.AuthenticationError):
-        return ProviderAuthError(f"{what}: the API key was rejected (401); check OPENAI_API_KEY")
-    if isinstance(exc, openai.PermissionDeniedError):
-        return ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}")
-    if isinstance(
-        exc, openai.BadRequestError | openai.NotFoundError | openai.UnprocessableEntityError
-    ):
-        return ProviderRejected(f"{what}: {_message(exc)}", _code(exc))
-    if isinstance(exc, openai.RateLimitError):
-        return ProviderUnavailable(f"{what}: rate limited after retries: {_message(exc)}")
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderUnavailable(f"{what}: timed out after retries")
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderUnavailable(f"{what}: cannot reach the API ({exc})")
-    if isinstance(exc, openai.APIStatusError):
-        return ProviderUnavailable(f"{what}: HTTP {exc.status_code}: {_message(exc)}")
-    return ProviderError(f"{what}: {exc}")
-
-
-def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(exc.message)
-
-
-def _code(exc: openai.APIStatusError) -> str | None:
-    return getattr(exc, "code", None)

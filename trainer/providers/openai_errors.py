@@ -1,0 +1,120 @@
+"""The openai SDK's exceptions as trainer's, with messages that say what to do (and never
+the key)."""
+
+from __future__ import annotations
+
+import socket
+
+import openai
+
+from trainer.providers.base import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    ProviderUnreachable,
+)
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+"""Statuses the SDK retries (besides every 5xx)."""
+
+
+def translate(what: str, exc: openai.OpenAIError, endpoint: str | None = None) -> ProviderError:
+    """The SDK's exception as one of ours. With `endpoint` (the evaluation's calls), a
+    rejected key and an unreachable API say where, in a message that stands on its own."""
+    if endpoint is not None:
+        fatal = _fatal(exc, endpoint)
+        if fatal is not None:
+            return fatal
+    if isinstance(exc, openai.AuthenticationError):
+        return ProviderAuthError(
+            f"{what}: the API key was rejected (401); check OPENAI_API_KEY", status=401
+        )
+    if isinstance(exc, openai.PermissionDeniedError):
+        return ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}", status=403)
+    if isinstance(
+        exc, openai.BadRequestError | openai.NotFoundError | openai.UnprocessableEntityError
+    ):
+        return ProviderRejected(f"{what}: {_message(exc)}", _code(exc))
+    if isinstance(exc, openai.RateLimitError):
+        return ProviderUnavailable(f"{what}: rate limited after retries: {_message(exc)}")
+    reason = unreachable_reason(exc)
+    if reason is not None:
+        return ProviderUnreachable(f"{what}: cannot reach the API ({reason})")
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderUnavailable(f"{what}: timed out after retries")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderUnavailable(f"{what}: cannot reach the API ({_deepest(exc)})")
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderUnavailable(f"{what}: HTTP {exc.status_code}: {_message(exc)}")
+    return ProviderError(f"{what}: {exc}")
+
+
+def _fatal(exc: openai.OpenAIError, endpoint: str) -> ProviderError | None:
+    if isinstance(exc, openai.AuthenticationError):
+        return ProviderAuthError(
+            f"the API at {endpoint} refused the key (401): set OPENAI_API_KEY to a valid key",
+            status=401,
+        )
+    if isinstance(exc, openai.PermissionDeniedError):
+        return ProviderAuthError(
+            f"the API at {endpoint} refused the key (403, permission denied: {_message(exc)}): "
+            "set OPENAI_API_KEY to a key with access to it",
+            status=403,
+        )
+    reason = unreachable_reason(exc)
+    if reason is not None:
+        return ProviderUnreachable(f"cannot reach the API at {endpoint}: {reason}")
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def unreachable_reason(exc: openai.OpenAIError) -> str | None:
+    """Why no connection to the API was made, or None when one was (the API answered, or a
+    connection broke or timed out after it was made)."""
+    if not isinstance(exc, openai.APIConnectionError):
+        return None
+    chain = _chain(exc)
+    names = {type(e).__name__ for e in chain}
+    if "ConnectTimeout" in names:
+        return "no connection within the connect timeout"
+    if "ConnectError" not in names:
+        return None
+    for cause in chain:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return f"the host name does not resolve ({cause.strerror or cause})"
+    return _deepest(exc)
+
+
+def retryable(exc: openai.OpenAIError) -> bool:
+    """Whether the SDK retries this failure (given retries left)."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)
+
+
+def _deepest(exc: BaseException) -> str:
+    return next((str(e) for e in reversed(_chain(exc)) if str(e)), str(exc))
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(exc.message)
+
+
+def _code(exc: openai.APIStatusError) -> str | None:
+    return getattr(exc, "code", None)
