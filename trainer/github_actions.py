@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from trainer.logs import scrub
+
 
 def write_step_summary(markdown: str) -> bool:
     """Append to the job summary when Actions provides one; False otherwise."""
@@ -13,7 +15,7 @@ def write_step_summary(markdown: str) -> bool:
     if not target:
         return False
     with Path(target).open("a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip("\n") + "\n\n")
+        handle.write(scrub(markdown.rstrip("\n")) + "\n\n")
     return True
 
 

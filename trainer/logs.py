@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import IO, Any
 
 SECRET_ENV = ("OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "TRAINER_GITHUB_TOKEN")
 _TOKEN_PATTERNS = re.compile(
@@ -48,6 +49,59 @@ def scrub(text: str) -> str:
         if value and len(value) >= 8:
             text = text.replace(value, f"[{name} redacted]")
     return _TOKEN_PATTERNS.sub("[secret redacted]", text)
+
+
+class ScrubbedStream:
+    """A text stream that scrubs what is written before passing it on: stdout and stderr
+    carry summaries, progress and tables built from provider and GitHub messages, which
+    may echo a token."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("a text stream takes str")  # click probes with bytes
+        self.inner.write(scrub(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.inner, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:
+        return getattr(self.inner, "errors", None) or "strict"
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+
+@contextmanager
+def scrubbed_output() -> Iterator[None]:
+    """Within: everything written to sys.stdout and sys.stderr is scrubbed."""
+    saved = sys.stdout, sys.stderr
+    if not isinstance(sys.stdout, ScrubbedStream):
+        sys.stdout = ScrubbedStream(sys.stdout)
+    if not isinstance(sys.stderr, ScrubbedStream):
+        sys.stderr = ScrubbedStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 class _JsonFormatter(logging.Formatter):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from trainer.datasets.cost import CostEstimate
+from trainer.datasets.cost import CostEstimate, budget_refusal
 from trainer.phases import ENDED, TRAINED, TRAINING_IN_FLIGHT, Phase
 from trainer.short_ids import short
 from trainer.state.document import RevisionRecord, StateDocument
@@ -177,21 +177,7 @@ def _with_budget(action: Action, desired: DesiredSpec) -> Action:
     """Attach the cost of new training, and block it when it would break the budget."""
     if action.kind not in STARTS_TRAINING:
         return action
-    cost = desired.estimate.cost_usd if desired.estimate else None
-    blocked = None
-    if desired.budget_usd is not None and desired.estimate is not None:
-        if desired.estimate.billed_tokens is None:
-            blocked = None  # remote data: reconcile checks the budget once it has the data
-        elif cost is None:
-            blocked = (
-                f"policy.budget_usd is {desired.budget_usd:g} but the cost is unknown "
-                "(no price for the base model; add it to specs/pricing.yaml)"
-            )
-        elif cost > desired.budget_usd:
-            blocked = (
-                f"estimated ${cost:,.2f} exceeds policy.budget_usd ${desired.budget_usd:,.2f}; "
-                "raise the budget or reduce tokens or epochs"
-            )
+    blocked = budget_refusal(desired.budget_usd, desired.estimate) if desired.estimate else None
     return replace(action, estimate=desired.estimate, blocked=blocked)
 
 
@@ -209,7 +195,7 @@ def _status(record: RevisionRecord) -> str:
     if phase is Phase.PROMOTED:
         return "up to date (promoted)"
     if phase is Phase.FAILED:
-        detail = f": {record.error}" if record.error else ""
+        detail = f": {record.error.splitlines()[0]}" if record.error else ""
         return f"training failed{detail}; change the spec to try again"
     if phase is Phase.EVAL_FAILED:
         return (

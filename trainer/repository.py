@@ -64,7 +64,7 @@ def scan_config(job: JobSpec, pricing: Pricing) -> ScanConfig:
     )
 
 
-def _report_diagnostics(path: str, report: DatasetReport) -> list[Diagnostic]:
+def report_diagnostics(path: str, report: DatasetReport) -> list[Diagnostic]:
     out = [Diagnostic(path, p.line, p.col, p.message, p.severity) for p in report.problems]
     hidden = report.problems_total - len(report.problems)
     if hidden > 0:
@@ -81,7 +81,7 @@ def _report_diagnostics(path: str, report: DatasetReport) -> list[Diagnostic]:
     return out
 
 
-def _overlap(training: DatasetResult, validation: DatasetResult) -> Diagnostic | None:
+def overlap(training: DatasetResult, validation: DatasetResult) -> Diagnostic | None:
     def chunks(data: bytes) -> set[bytes]:
         return {data[i : i + DIGEST_BYTES] for i in range(0, len(data), DIGEST_BYTES)}
 
@@ -153,7 +153,7 @@ def _add_once(out: list[Diagnostic], diagnostic: Diagnostic) -> None:
         out.append(diagnostic)
 
 
-def _too_few(result: DatasetResult) -> Diagnostic | None:
+def too_few(result: DatasetResult) -> Diagnostic | None:
     examples = result.report.examples
     if 0 < examples < MIN_EXAMPLES:
         return Diagnostic(
@@ -164,6 +164,32 @@ def _too_few(result: DatasetResult) -> Diagnostic | None:
             f"OpenAI requires at least {MIN_EXAMPLES} to train",
         )
     return None
+
+
+def pair_diagnostics(
+    training: DatasetResult | None, validation: DatasetResult | None
+) -> list[Diagnostic]:
+    """What only the two files of a spec together show: too few training examples, and
+    validation examples that are also training examples."""
+    out = []
+    if training and (few := too_few(training)):
+        out.append(few)
+    distinct = training and validation and training.path != validation.path
+    if distinct and training and validation and (shared := overlap(training, validation)):
+        out.append(shared)
+    return out
+
+
+def scan_cached(
+    cache: ReportCache, local: Path, blob: str, config: ScanConfig
+) -> tuple[DatasetReport, bytes]:
+    """The report and example digests of a file with this content, scanned at most once."""
+    key = cache_key(blob, config)
+    found = cache.get(key)
+    if found is None:
+        found = scan_file(local, blob, config)
+        cache.put(key, *found)
+    return found
 
 
 def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
@@ -184,27 +210,16 @@ def check_repository(root: Path, *, use_cache: bool = True) -> RepositoryCheck:
             blob = check.digests(ref.path)
             key = cache_key(blob, config)
             if key not in scanned:
-                found = cache.get(key)
-                if found is None:
-                    found = scan_file(root / ref.path, blob, config)
-                    cache.put(key, *found)
-                scanned[key] = found
+                scanned[key] = scan_cached(cache, root / ref.path, blob, config)
             result = DatasetResult(ref.path, *scanned[key])
             if (ref.path, key) not in reported:
                 reported.add((ref.path, key))
-                ws.diagnostics.extend(_report_diagnostics(ref.path, result.report))
+                ws.diagnostics.extend(report_diagnostics(ref.path, result.report))
             check.datasets[(name, role)] = result
         training = check.datasets.get((name, "training"))
         validation = check.datasets.get((name, "validation"))
-        if training and (few := _too_few(training)):
-            _add_once(ws.diagnostics, few)
-        overlap = (
-            _overlap(training, validation)
-            if training and validation and training.path != validation.path
-            else None
-        )
-        if overlap:
-            _add_once(ws.diagnostics, overlap)
+        for found in pair_diagnostics(training, validation):
+            _add_once(ws.diagnostics, found)
         check.estimates[name] = estimate(
             job.spec, training.report if training else None, check.pricing
         )

@@ -21,11 +21,15 @@ from trainer.specs.workspace import JobSpec, Workspace
 def dataset_identity(ref: DatasetRef, digests: FileDigests) -> str:
     """What a dataset is, exactly: its content for repository files, its URI otherwise.
 
-    Revisions and uploads both key on it, so a moved file is the same data.
+    Revisions and uploads both key on it, so a moved file is the same data. A URI with a
+    query or fragment (where signed URLs keep their credentials) is kept as its redacted
+    form plus a digest of the whole: distinct URIs stay distinct, no secret is stored.
     """
     if ref.kind == "repo" and ref.path is not None:
         return f"git-blob:{digests(ref.path)}"
-    return f"uri:{ref.uri}"
+    if ref.display == ref.uri:
+        return f"uri:{ref.uri}"
+    return f"uri:{ref.display}#sha256:{sha256_of(ref.uri)[:16]}"
 
 
 def _dataset(ref: DatasetRef | None, digests: FileDigests) -> tuple[str | None, str | None]:
@@ -35,7 +39,7 @@ def _dataset(ref: DatasetRef | None, digests: FileDigests) -> tuple[str | None, 
     identity = dataset_identity(ref, digests)
     if identity.startswith("git-blob:"):
         return identity, f"{ref.uri} @ {short(identity.removeprefix('git-blob:'))}"
-    return identity, ref.uri
+    return identity, ref.display
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -65,7 +66,10 @@ def test_budget_exceeded_blocks_the_spec(tmp_path: Path, run: Callable[..., Resu
     body["policy"]["budget_usd"] = 0.000001
     write_yaml(root / "specs/jobs/alpha.yaml", body)
     (action,) = plan_json(run, root)["actions"]
-    assert action["blocked"].startswith("estimated $")
+    assert re.match(
+        r"estimated \$0\.\d+( \(tokens estimated\))? exceeds policy\.budget_usd \$1e-06;",
+        action["blocked"],
+    )
     assert "exceeds policy.budget_usd" in action["blocked"]
     text = run("--repo", root, "--state", f"file:{root / 'state.json'}", "plan").out
     assert "BLOCKED: estimated" in text

@@ -14,6 +14,7 @@ from trainer.harness.cache import ResponseCache
 from trainer.harness.evaluate import evaluate
 from trainer.harness.report import render_json, render_junit, render_markdown
 from trainer.harness.standalone import standalone_request
+from trainer.logs import scrub
 from trainer.paths import RESPONSE_CACHE
 
 
@@ -22,11 +23,20 @@ class Progress:
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
+        self.open = False
+        """A counter is on the screen without its line ended."""
 
     def __call__(self, what: str, done: int, total: int) -> None:
         if self.tty and (done == total or done % 10 == 0):
             end = "\n" if done == total else ""
             click.echo(f"\r\x1b[2K{what}: {done}/{total}{end}", err=True, nl=False)
+            self.open = done != total
+
+    def clear(self) -> None:
+        """Erase an unfinished counter (before an error that stopped the evaluation)."""
+        if self.open:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+            self.open = False
 
 
 @click.command("eval")
@@ -81,12 +91,18 @@ def eval_command(
     from trainer.providers.openai_provider import OpenAIProvider
 
     cache = ResponseCache(None if no_cache else settings.repo / RESPONSE_CACHE)
-    result = evaluate(OpenAIProvider(), cache, request, Progress())
+    progress = Progress()
+    try:
+        # a rejected key or an API out of reach stops the evaluation: one error, no verdict
+        result = evaluate(OpenAIProvider(), cache, request, progress)
+    finally:
+        progress.clear()
     text = {"markdown": render_markdown, "json": render_json, "junit": render_junit}[output_format](
         result
     )
     if out:
-        out.write_text(text, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(scrub(text), encoding="utf-8")
         click.echo(f"report written to {out}", err=True)
     else:
         click.echo(text, nl=False)

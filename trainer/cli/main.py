@@ -16,7 +16,7 @@ from trainer.cli.commands import LazyGroup
 from trainer.cli.context import DEFAULT_STATE, Settings, find_repo
 from trainer.diagnostics import render
 from trainer.errors import EXIT_FAILED, EXIT_INVALID, SpecError, TrainerError
-from trainer.logs import configure, report_error, scrub
+from trainer.logs import configure, report_error, scrub, scrubbed_output
 
 log = logging.getLogger("trainer")
 
@@ -69,7 +69,13 @@ def _crash_report() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code (PRODUCT.md §4) instead of raising."""
+    """Run the CLI and return the exit code (PRODUCT.md §4) instead of raising; nothing it
+    prints carries a secret (stdout and stderr are scrubbed as well as the logs)."""
+    with scrubbed_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:

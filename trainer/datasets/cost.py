@@ -78,3 +78,23 @@ def estimate(spec: TrainingJob, training: DatasetReport | None, pricing: Pricing
     return CostEstimate(
         training.tokens.billed_per_epoch, epochs, auto, billed, cost, training.tokens_exact, note
     )
+
+
+def budget_refusal(budget_usd: float | None, cost: CostEstimate) -> str | None:
+    """Why training must not start under `policy.budget_usd`, or None when it may (also
+    when the tokens are not known yet: remote data is counted once it is fetched)."""
+    if budget_usd is None or cost.billed_tokens is None:
+        return None
+    if cost.cost_usd is None:
+        return (
+            f"policy.budget_usd is {budget_usd:g} but the cost is unknown "
+            "(no price for the base model; add it to specs/pricing.yaml)"
+        )
+    if cost.cost_usd > budget_usd:
+        approx = "" if cost.exact else " (tokens estimated)"
+        return (
+            f"estimated {usd(cost.cost_usd)}{approx} exceeds policy.budget_usd "
+            f"{usd(budget_usd) if budget_usd >= 0.0001 else f'${budget_usd:g}'}; "
+            "raise the budget or reduce tokens or epochs"
+        )
+    return None

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from trainer.errors import TrainerError
+from trainer.specs.dataset_uri import redact_uri
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
@@ -45,7 +46,7 @@ def _check_target(url: str) -> str | None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme != "https" and not (parts.scheme == "http" and _allow_private()):
-        raise FetchError(f"{url}: only https:// is allowed for datasets")
+        raise FetchError(f"{redact_uri(url)}: only https:// is allowed for datasets")
     if _allow_private():
         return None
     try:
@@ -53,15 +54,15 @@ def _check_target(url: str) -> str | None:
             {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443)}
         )
     except socket.gaierror as exc:
-        raise FetchError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
+        raise FetchError(f"{redact_uri(url)}: cannot resolve {host}: {exc.strerror}") from None
     for address in addresses:
         if not _public(address):
             raise FetchError(
-                f"{url}: {host} resolves to the non-public address {address}; refused "
+                f"{redact_uri(url)}: {host} resolves to the non-public address {address}; refused "
                 "(set TRAINER_DATASET_ALLOW_PRIVATE=1 to allow internal hosts)"
             )
     if not addresses:
-        raise FetchError(f"{url}: {host} resolves to no address")
+        raise FetchError(f"{redact_uri(url)}: {host} resolves to no address")
     return addresses[0]
 
 
@@ -78,6 +79,12 @@ def _pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[st
     return pinned, {"Host": parts.netloc.rsplit("@", 1)[-1]}, {"sni_hostname": host}
 
 
+def _without_query(text: str, url: str) -> str:
+    """An error text with the URL's query (where signed URLs keep credentials) removed."""
+    query = urlsplit(url).query
+    return text.replace(url, redact_uri(url)).replace(query, "***") if query else text
+
+
 def _max_bytes() -> int:
     return int(os.environ.get("TRAINER_MAX_DATASET_BYTES", str(DEFAULT_MAX_BYTES)))
 
@@ -87,7 +94,8 @@ def _fetch_https(url: str, target: Path) -> Path:
     try:
         return _download(url, target, limit)
     except httpx.HTTPError as exc:
-        raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'no response'}") from None
+        detail = _without_query(str(exc) or "no response", url)
+        raise FetchError(f"{redact_uri(url)}: {type(exc).__name__}: {detail}") from None
 
 
 def _download(url: str, target: Path, limit: int) -> Path:
@@ -102,19 +110,19 @@ def _download(url: str, target: Path, limit: int) -> Path:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
                 if response.status_code != 200:
-                    raise FetchError(f"{url}: HTTP {response.status_code}")
+                    raise FetchError(f"{redact_uri(url)}: HTTP {response.status_code}")
                 size = 0
                 with target.open("wb") as handle:
                     for chunk in response.iter_bytes(1024 * 1024):
                         size += len(chunk)
                         if size > limit:
                             raise FetchError(
-                                f"{url}: larger than {limit:,} bytes "
+                                f"{redact_uri(url)}: larger than {limit:,} bytes "
                                 "(TRAINER_MAX_DATASET_BYTES); refused"
                             )
                         handle.write(chunk)
                 return target
-    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+    raise FetchError(f"{redact_uri(url)}: more than {MAX_REDIRECTS} redirects")
 
 
 def _fetch_fsspec(uri: str, target: Path) -> Path:
@@ -122,7 +130,7 @@ def _fetch_fsspec(uri: str, target: Path) -> Path:
         import fsspec  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise FetchError(
-            f"{uri}: reading s3:// and gs:// needs the optional extra: "
+            f"{redact_uri(uri)}: reading s3:// and gs:// needs the optional extra: "
             "pip install 'trainer-gitops[cloud]' (fsspec with s3fs/gcsfs)"
         ) from None
     limit, size = _max_bytes(), 0
@@ -132,13 +140,16 @@ def _fetch_fsspec(uri: str, target: Path) -> Path:
                 size += len(chunk)
                 if size > limit:
                     raise FetchError(
-                        f"{uri}: larger than {limit:,} bytes (TRAINER_MAX_DATASET_BYTES); refused"
+                        f"{redact_uri(uri)}: larger than {limit:,} bytes "
+                        "(TRAINER_MAX_DATASET_BYTES); refused"
                     )
                 handle.write(chunk)
     except FetchError:
         raise
     except Exception as exc:  # fsspec backends raise their own error types
-        raise FetchError(f"{uri}: {type(exc).__name__}: {exc}") from None
+        raise FetchError(
+            f"{redact_uri(uri)}: {type(exc).__name__}: {_without_query(str(exc), uri)}"
+        ) from None
     return target
 
 

@@ -13,10 +13,16 @@ from typing import Any
 
 import httpx
 
+from trainer.logs import scrub
 from trainer.promotion.backend import PRState, PullRequest
 from trainer.promotion.branches import base_branch
 from trainer.promotion.github_http import DEFAULT_API, GitHubError, GitHubHTTP, Retries
 from trainer.render.markdown import GITHUB_BODY_LIMIT, truncate
+
+
+def _outgoing(text: str) -> str:
+    """What GitHub gets of a body or comment: secrets scrubbed, within GitHub's limit."""
+    return truncate(scrub(text), GITHUB_BODY_LIMIT)
 
 
 class GitHubBackend:
@@ -117,6 +123,7 @@ class GitHubBackend:
 
     def _comment(self, number: int, body: str, what: str) -> dict[str, Any]:
         """Post a comment; after an ambiguous failure, one with the same body is ours."""
+        body = _outgoing(body)
         data: dict[str, Any] = self._call(
             "POST",
             f"/repos/{self.repository}/issues/{number}/comments",
@@ -135,10 +142,10 @@ class GitHubBackend:
             f"open a pull request from {branch}",
             existing=lambda: self._open_pull_from(branch),
             json={
-                "title": title,
+                "title": scrub(title),
                 "head": branch,
                 "base": self.base,
-                "body": truncate(body, GITHUB_BODY_LIMIT),
+                "body": _outgoing(body),
             },
         ).json()
         number = int(created["number"])
@@ -165,7 +172,7 @@ class GitHubBackend:
             "PATCH",
             f"/repos/{self.repository}/pulls/{number}",
             f"update pull request #{number}",
-            json={"title": title, "body": truncate(body, GITHUB_BODY_LIMIT)},
+            json={"title": scrub(title), "body": _outgoing(body)},
         ).json()
         return self._pull(data)
 
@@ -193,7 +200,7 @@ class GitHubBackend:
             login = (comment.get("user") or {}).get("login")
             return marker in (comment.get("body") or "") and login == author
 
-        text = truncate(body, GITHUB_BODY_LIMIT)
+        text = _outgoing(body)
         earlier = self._comment_where(number, ours)
         if earlier:
             data = self._call(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from trainer.atomic import atomic_write
 from trainer.errors import TrainerError
+from trainer.logs import scrub
 from trainer.paths import LOCAL_PRS
 from trainer.promotion.backend import PRState, PullRequest
 from trainer.promotion.branches import PromotionRepo
@@ -36,9 +37,11 @@ class LocalBackend:
     def _save(self, data: dict[str, object], body: str | None = None) -> PullRequest:
         number = int(str(data["number"]))
         if body is not None:
-            atomic_write(self.directory / f"{number}.md", body.encode(), durable=False)
+            atomic_write(self.directory / f"{number}.md", scrub(body).encode(), durable=False)
         atomic_write(
-            self.directory / f"{number}.json", json.dumps(data, indent=2).encode(), durable=False
+            self.directory / f"{number}.json",
+            scrub(json.dumps(data, indent=2)).encode(),
+            durable=False,
         )
         return self._pull(data)
 

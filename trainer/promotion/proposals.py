@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from trainer.errors import UsageError
+from trainer.logs import scrub
 from trainer.promotion.backend import PRBackend, PullRequest
 from trainer.promotion.branches import PromotionRepo
 from trainer.promotion.github import GitHubBackend
@@ -120,9 +121,13 @@ def propose(
         report=evaluation.report if evaluation else None,
         created_at=now,
     )
-    why = forced or (
-        f"{spec.name} revision {short(record.revision)} passed its evaluation"
-        + (f" (overall {evaluation.scores['overall_score']:.3f})" if evaluation else "")
+    why = (
+        scrub(forced)
+        if forced
+        else (
+            f"{spec.name} revision {short(record.revision)} passed its evaluation"
+            + (f" (overall {evaluation.scores['overall_score']:.3f})" if evaluation else "")
+        )
     )
     entry = HistoryEntry(
         at=now, alias=alias, reason=why, forced=forced is not None, pr=pr_number, by=_actor()
@@ -172,6 +177,7 @@ def demote(
         raise UsageError(f"{model_name} has no version {target}")
     if target == current:
         raise UsageError(f"{model_name}:{alias} is already bound to version {current}")
+    reason = scrub(reason)  # kept in git for good: a pasted secret must not be
     entry = HistoryEntry(at=now, alias=alias, reason=reason, forced=False, by=_actor())
     updated = rebind(registered, alias, target, entry)
     where = f"version {target}" if target is not None else "no version (binding removed)"

@@ -24,6 +24,7 @@ from trainer.reconcile.pull_requests import (
     PromotionPullRequests,
     report_rebound_aliases,
 )
+from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.reconcile.training_jobs import TrainingJobs
 from trainer.reconcile.uploads import Uploads
 from trainer.repository import RepositoryCheck
@@ -52,9 +53,17 @@ class Executor:
         self._pull_requests = PromotionPullRequests(
             session, identity, self.result, root, check.ws.jobs, open_backend
         )
-        uploads = Uploads(session, provider, identity, root, check.digests)
+        remote = RemoteDatasets(check)
+        uploads = Uploads(session, provider, identity, root, check.digests, remote)
         self._jobs = TrainingJobs(
-            session, provider, identity, self.result, uploads, self._pull_requests, check.pricing
+            session,
+            provider,
+            identity,
+            self.result,
+            uploads,
+            self._pull_requests,
+            check.pricing,
+            remote,
         )
         self._evaluation = TrainedModelEvaluation(
             session,

@@ -14,11 +14,17 @@ from trainer.harness.evaluate import Evaluation, evaluate, request_for_spec
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.report import render_json, render_markdown
 from trainer.harness.scoring import Scores
+from trainer.logs import scrub
 from trainer.paths import REPORTS, RESPONSE_CACHE
 from trainer.phases import Phase
 from trainer.planner import DesiredSpec
 from trainer.promotion.registry_edit import bound_version
-from trainer.providers.base import Provider
+from trainer.providers.base import (
+    Provider,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnreachable,
+)
 from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.pass_result import PassResult
 from trainer.short_ids import short
@@ -75,9 +81,9 @@ def _write_reports(root: Path, name: str, revision: str, result: Evaluation) -> 
     directory = root / REPORTS / name
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / f"{short(revision)}.json"
-    json_path.write_text(render_json(result), encoding="utf-8")
+    json_path.write_text(scrub(render_json(result)), encoding="utf-8")
     markdown = render_markdown(result, full_report=json_path.relative_to(root).as_posix())
-    (directory / f"{short(revision)}.md").write_text(markdown, encoding="utf-8")
+    (directory / f"{short(revision)}.md").write_text(scrub(markdown), encoding="utf-8")
     return (directory / f"{short(revision)}.md").relative_to(root).as_posix()
 
 
@@ -123,8 +129,20 @@ class TrainedModelEvaluation:
     def evaluate_pending(
         self, desired: Mapping[str, DesiredSpec], jobs: Mapping[str, JobSpec]
     ) -> None:
+        """Evaluate every trained model not yet evaluated under its current settings. An
+        evaluation the API stopped records nothing: the spec stays `evaluating` and is
+        evaluated again next pass. A rejected key ends the pass (raised); an API out of
+        reach ends the evaluations of this pass."""
         for name, revision in _needs_evaluation(self._session.doc, desired):
-            self._evaluate(name, revision, jobs[name], desired[name].evaluation_digest)
+            try:
+                self._evaluate(name, revision, jobs[name], desired[name].evaluation_digest)
+            except ProviderAuthError:
+                raise
+            except ProviderError as exc:
+                self._result.provider_errors += 1
+                self._result.fail(name, f"evaluation not done (tried again next pass): {exc}")
+                if isinstance(exc, ProviderUnreachable):
+                    return
 
     def _evaluate(self, name: str, revision: str, job: JobSpec, digest: str) -> None:
         record = self._session.doc.specs[name].revisions[revision]

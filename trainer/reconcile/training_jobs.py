@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from trainer import failpoints
+from trainer.datasets.fetch import FetchError
 from trainer.datasets.pricing import Pricing
 from trainer.phases import ENDED, TRAINING_IN_FLIGHT, Phase
 from trainer.planner import DesiredSpec
@@ -21,6 +22,7 @@ from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.job_status import apply_job
 from trainer.reconcile.pass_result import PassResult
 from trainer.reconcile.pull_requests import PromotionPullRequests
+from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.reconcile.uploads import Uploads
 from trainer.short_ids import short
 from trainer.specs.workspace import JobSpec
@@ -45,8 +47,10 @@ class TrainingJobs:
         uploads: Uploads,
         pull_requests: PromotionPullRequests,
         pricing: Pricing,
+        remote: RemoteDatasets,
     ) -> None:
         self._session = session
+        self._remote = remote
         self._provider = provider
         self._identity = identity
         self._result = result
@@ -113,7 +117,23 @@ class TrainingJobs:
     def _create(
         self, name: str, revision: str, job: JobSpec, tags: dict[str, str]
     ) -> JobInfo | None:
-        files = {role: self._uploads.ensure(ref) for role, ref in job.datasets.items()}
+        try:
+            checked = self._remote.check(name, revision, job)
+        except FetchError:
+            self._release(name, revision)  # the next pass fetches again
+            raise
+        if checked is not None:
+            if checked.refusal:
+                self._refuse(name, revision, checked.refusal)
+                return None
+            self._result.note(name, checked.summary)
+        try:
+            files = {
+                role: self._uploads.ensure(ref, revision) for role, ref in job.datasets.items()
+            }
+        except FetchError:
+            self._release(name, revision)
+            raise
         spec = job.spec
         request = JobRequest(
             base_model=spec.base_model,
@@ -172,6 +192,18 @@ class TrainingJobs:
         record.provider.created_at = self._identity.now()
         word = "adopted (created by an earlier run)" if adopted else "created"
         apply_job(record, info, f"job {info.id} {word}", self._identity.now(), self._pricing)
+
+    def _refuse(self, name: str, revision: str, message: str) -> None:
+        """The revision must not train (its remote data failed the checks or the budget)."""
+
+        def refuse(doc: StateDocument) -> None:
+            record = doc.specs[name].revisions[revision]
+            record.intent = None
+            record.error = message
+            record.move(Phase.FAILED, message.split("\n", 1)[0], self._identity.now())
+
+        self._session.commit(refuse, f"reconcile: {name} revision {short(revision)} refused")
+        self._result.fail(name, message)
 
     def _record_rejection(self, name: str, revision: str, message: str, code: str | None) -> None:
         def fail(doc: StateDocument) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 from trainer import failpoints
-from trainer.datasets.fetch import fetch_dataset
 from trainer.digests import FileDigests
 from trainer.providers.base import Provider
 from trainer.reconcile.identity import RunIdentity
+from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.revision import dataset_identity
 from trainer.specs.dataset_uri import DatasetRef
 from trainer.state.document import IntentOp, StateDocument, UploadRecord
@@ -19,7 +18,7 @@ from trainer.state.session import StateSession
 
 def upload_name(key: str, ref: DatasetRef) -> str:
     """The file name at the provider: carries the content key, so a lost upload is found."""
-    base = Path(ref.path or ref.uri.rsplit("/", 1)[-1]).name or "dataset.jsonl"
+    base = ref.basename or "dataset.jsonl"
     return f"trainer-{hashlib.sha256(key.encode()).hexdigest()[:16]}-{base}"
 
 
@@ -33,16 +32,25 @@ class Uploads:
         identity: RunIdentity,
         root: Path,
         digests: FileDigests,
+        remote: RemoteDatasets,
     ) -> None:
         self._session = session
         self._provider = provider
         self._identity = identity
         self._root = root
         self._digests = digests
+        self._remote = remote
 
-    def ensure(self, ref: DatasetRef) -> str:
-        """The provider file id of this dataset's content, uploading it if no run has."""
-        key = dataset_identity(ref, self._digests)
+    def ensure(self, ref: DatasetRef, revision: str) -> str:
+        """The provider file id of this dataset's content, uploading it if no run has.
+
+        Repository files are known by their blob id; remote files by the content this
+        revision fetched (and checked), never by a URI whose content may change."""
+        if ref.kind == "repo" and ref.path is not None:
+            key, local = dataset_identity(ref, self._digests), self._root / ref.path
+        else:
+            copy = self._remote.copy(revision, ref)
+            key, local = f"sha256:{copy.sha256}", copy.path
         filename = upload_name(key, ref)
         known = self._session.doc.uploads.get(key)
         if known and known.file_id:
@@ -57,13 +65,8 @@ class Uploads:
         def intend(doc: StateDocument) -> None:
             doc.uploads[key] = UploadRecord(filename=filename, intent=intent)
 
-        self._session.commit(intend, f"reconcile: uploading {ref.uri}")
-        if ref.kind == "repo" and ref.path is not None:
-            file_id = self._provider.upload(self._root / ref.path, filename)
-        else:
-            with tempfile.TemporaryDirectory(prefix="trainer-fetch-") as tmp:
-                local = fetch_dataset(ref.uri, Path(tmp) / "dataset.jsonl")
-                file_id = self._provider.upload(local, filename)
+        self._session.commit(intend, f"reconcile: uploading {ref.display}")
+        file_id = self._provider.upload(local, filename)
         failpoints.hit("after_upload")
         self._record(key, filename, file_id)
         return file_id

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trainer.errors import StateError
+from trainer.logs import scrub
 from trainer.phases import Phase, can_move
 from trainer.short_ids import short
 
@@ -210,8 +211,11 @@ class StateDocument(StateModel):
         return spent
 
     def to_json(self) -> bytes:
+        """The state as stored: no secret reaches it (a provider or GitHub error echoing a
+        token is scrubbed; the redaction marks keep the JSON valid)."""
         body = self.model_dump(mode="json", by_alias=True)
-        return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False)
+        return (scrub(text) + "\n").encode()
 
 
 MAX_STATE_DEPTH = 128
