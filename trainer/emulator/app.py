@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from trainer.emulator.middleware import Guard
+from trainer.emulator.routes.batches import batch_routes
 from trainer.emulator.routes.control import control_routes
 from trainer.emulator.routes.files import file_routes
 from trainer.emulator.routes.fine_tuning import fine_tuning_routes
@@ -18,6 +19,7 @@ def build_app(state: EmulatorState) -> Starlette:
         routes=[
             *file_routes(state),
             *fine_tuning_routes(state),
+            *batch_routes(state),
             *model_routes(state),
             *control_routes(state),
         ],

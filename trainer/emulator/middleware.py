@@ -12,7 +12,7 @@ from trainer.emulator.faults import Fault
 from trainer.emulator.responses import error
 from trainer.emulator.state import EmulatorState
 
-_IDS = re.compile(r"/(ftjob|file|ftckpt)-[A-Za-z0-9]+|/ft:[^/]+")
+_IDS = re.compile(r"/(ftjob|file|ftckpt)-[A-Za-z0-9]+|/batch_[A-Za-z0-9]+|/ft:[^/]+")
 
 
 def _route_name(method: str, path: str) -> str:

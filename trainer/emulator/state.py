@@ -12,6 +12,7 @@ from typing import Any
 
 from trainer.datasets.cost import default_epochs
 from trainer.datasets.pricing import builtin_table
+from trainer.emulator.batch_model import Batch, BatchTimings
 from trainer.emulator.faults import Fault
 from trainer.emulator.retrieval import RetrievalModel
 
@@ -86,7 +87,14 @@ class EmulatorState:
     faults: list[Fault] = field(default_factory=list)
     fail_next_jobs: list[tuple[str, str]] = field(default_factory=list)
     """(code, message) for each of the next jobs created: they fail while running."""
+    batches: dict[str, Batch] = field(default_factory=dict)
+    batch_timings: BatchTimings = field(default_factory=BatchTimings)
+    failing_lines: dict[str, int | None] = field(default_factory=dict)
+    """Batch lines that fail with a 500, by custom_id → how many more times (None: always)."""
     requests: Counter[str] = field(default_factory=Counter)
+    """By "METHOD /route"; batch lines apart, under "BATCH POST /v1/chat/completions"."""
+    usage: Counter[str] = field(default_factory=Counter)
+    """Chat tokens answered: "sync|batch prompt_tokens|completion_tokens" → count."""
     in_flight: int = 0
     peak_in_flight: int = 0
     """Most requests answered at the same time: shows a client's real concurrency."""
@@ -251,3 +259,21 @@ class EmulatorState:
                 for j in self.jobs.values()
                 if all((j.metadata or {}).get(k) == v for k, v in metadata.items())
             ]
+
+    # --- batches, for tests (the batch moves when next looked at) ----------------------
+
+    def finish_batch(self, batch_id: str) -> None:
+        """Answer all of a batch's lines and complete it (or fail it, if its file is bad)."""
+        with self.lock:
+            self.batches[batch_id].forced = "completed"
+
+    def expire_batch(self, batch_id: str, answered: int = 0) -> None:
+        """Expire a batch after answering `answered` lines; the rest go to the error file."""
+        with self.lock:
+            batch = self.batches[batch_id]
+            batch.forced, batch.progress = "expired", max(batch.progress, answered)
+
+    def fail_batch_lines(self, *custom_ids: str, times: int | None = 1) -> None:
+        """Batch lines with these custom_ids fail with a 500, `times` times (None: always)."""
+        with self.lock:
+            self.failing_lines.update(dict.fromkeys(custom_ids, times))

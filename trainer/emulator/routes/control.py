@@ -19,7 +19,9 @@ def control_routes(state: EmulatorState) -> list[Route]:
             return JSONResponse(
                 {
                     "requests": dict(state.requests),
+                    "usage": dict(state.usage),
                     "jobs": len(state.jobs),
+                    "batches": len(state.batches),
                     "files": len(state.files),
                 }
             )

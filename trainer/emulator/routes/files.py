@@ -1,4 +1,4 @@
-"""The files routes: upload, list and retrieve (/v1/files)."""
+"""The files routes: upload, list, retrieve, and download content (/v1/files)."""
 
 from __future__ import annotations
 
@@ -45,8 +45,16 @@ def file_routes(state: EmulatorState) -> list[Route]:
             return error(404, f"No such File object: {request.path_params['file_id']}", "not_found")
         return JSONResponse(stored.public())
 
+    async def get_content(request: Request) -> Response:
+        """The file's bytes as stored: uploads, and batch output and error files."""
+        stored = state.files.get(request.path_params["file_id"])
+        if stored is None:
+            return error(404, f"No such File object: {request.path_params['file_id']}", "not_found")
+        return Response(stored.data, media_type="application/octet-stream")
+
     return [
         Route("/v1/files", upload, methods=["POST"]),
         Route("/v1/files", list_files, methods=["GET"]),
         Route("/v1/files/{file_id}", get_file, methods=["GET"]),
+        Route("/v1/files/{file_id}/content", get_content, methods=["GET"]),
     ]
