@@ -108,4 +108,36 @@ def write_metrics(path: Path, doc: StateDocument, provider_errors: int, failures
     failed.set(failures)
     last.set(time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
+    _watch_metrics(registry, doc)
     write_to_textfile(str(path), registry)
+
+
+def _watch_metrics(registry: CollectorRegistry, doc: StateDocument) -> None:
+    """The production watch of every alias binding: its scores, and 1 on a drop."""
+    labels = ["model", "alias"]
+    drop = Gauge(
+        "trainer_watch_drop",
+        "1 if the bound model fell below its thresholds or recorded scores",
+        labels,
+        registry=registry,
+    )
+    score = Gauge(
+        "trainer_watch_score",
+        "Scores of the bound model at its last production watch",
+        [*labels, "score"],
+        registry=registry,
+    )
+    age = Gauge(
+        "trainer_watch_evaluated_timestamp_seconds",
+        "When the bound model was last evaluated",
+        labels,
+        registry=registry,
+    )
+    for watch in doc.watch.values():
+        if watch.passed is None:
+            continue
+        drop.labels(watch.model, watch.alias).set(0 if watch.passed else 1)
+        age.labels(watch.model, watch.alias).set(watch.at.timestamp())
+        for key, value in watch.scores.items():
+            if key.endswith("_score"):
+                score.labels(watch.model, watch.alias, key).set(value)

@@ -1,9 +1,10 @@
 """A real local HTTP server playing the parts of GitHub's REST API that trainer uses.
 
 It checks what GitHub checks (the token, required fields, the 65,536-character body
-limit, one open PR per head branch, head branches that exist on origin) and answers in
-GitHub's shapes, including Link pagination and the silent ignoring of a `head` filter
-without its `owner:` prefix. `FakeGitHub.fault` makes the next requests of a route fail
+limit, one open PR per head branch, head branches that exist on origin, unique label
+names) and answers in GitHub's shapes, including Link pagination, the silent ignoring of a
+`head` filter without its `owner:` prefix, and pull requests among the items of the issues
+list (with a `pull_request` key). `FakeGitHub.fault` makes the next requests of a route fail
 (a status with headers, a hang or a dropped connection), before or after doing the work.
 """
 
@@ -28,6 +29,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trainer.emulator.server import serve_in_background
 
 TOKEN = "ghs_testtoken0000000000000000000000000"
+ISSUE_NUMBERS_FROM = 1001
+"""GitHub numbers issues and pull requests in one sequence; here issues start at 1001, so
+that pull request numbers stay what the tests written before issues expect."""
 
 
 @dataclass
@@ -64,6 +68,10 @@ class FakeGitHub:
     calls: list[str] = field(default_factory=list)
     forbid_pull_requests: bool = False
     forbid_comments: bool = False
+    forbid_issues: bool = False
+    """Creating and editing issues answers 403, as for a token without `issues: write`."""
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     issue_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     token_login: str = "github-actions[bot]"
     rate_limited: bool = False
@@ -101,6 +109,51 @@ class FakeGitHub:
 
     def close(self, number: int) -> None:
         self.pulls[number]["state"] = "closed"
+
+    def add_issue(
+        self, title: str, body: str, labels: list[str], author: str, state: str = "open"
+    ) -> dict[str, Any]:
+        """An issue as someone opened it (with `author` as its user)."""
+        number = max([ISSUE_NUMBERS_FROM - 1, *self.issues]) + 1
+        for name in labels:  # GitHub creates a missing label for a writer
+            self.labels.setdefault(name.lower(), {"name": name, "color": "ededed"})
+        self.issues[number] = {
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": state,
+            "state_reason": None,
+            "labels": [{"name": n} for n in labels],
+            "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
+            "html_url": f"https://github.test/{self.owner}/{self.repo}/issues/{number}",
+            "closed_at": None,
+        }
+        return self.issues[number]
+
+    def alert_issues(self, state: str = "open") -> list[dict[str, Any]]:
+        """Issues labelled trainer-alert, by number."""
+        return [
+            i
+            for _, i in sorted(self.issues.items())
+            if i["state"] == state and "trainer-alert" in {label["name"] for label in i["labels"]}
+        ]
+
+    def _pull_as_issue(self, pull: dict[str, Any]) -> dict[str, Any]:
+        """A pull request as the issues API shows it."""
+        number = pull["number"]
+        return {
+            "number": number,
+            "title": pull["title"],
+            "body": pull.get("body"),
+            "state": "closed" if pull["state"] != "open" else "open",
+            "labels": pull.get("labels", []),
+            "user": pull.get("user") or {"login": self.token_login, "type": "Bot"},
+            "html_url": pull["html_url"],
+            "pull_request": {
+                "url": f"{self.url}/repos/{self.owner}/{self.repo}/pulls/{number}",
+                "html_url": pull["html_url"],
+            },
+        }
 
     def _branch_exists(self, branch: str) -> bool:
         return (
@@ -170,6 +223,29 @@ class Faults:
         await response(scope, receive, send)
 
 
+def _page(request: Request, items: list[dict[str, Any]]) -> JSONResponse:
+    """One page of `items` (per_page, page) with GitHub's Link header to the next one."""
+    per_page = int(request.query_params.get("per_page", "30"))
+    page = int(request.query_params.get("page", "1"))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    headers = {}
+    if page * per_page < len(items):
+        query = dict(request.query_params) | {"page": str(page + 1)}
+        link = str(request.url.replace_query_params(**query))
+        headers["link"] = f'<{link}>; rel="next"'
+    return JSONResponse(chunk, headers=headers)
+
+
+def _too_long(body: dict[str, Any]) -> JSONResponse | None:
+    if len(body.get("body") or "") > 65_536:
+        return _error(
+            422,
+            "Validation Failed",
+            errors=[{"message": "body is too long (maximum is 65536 characters)"}],
+        )
+    return None
+
+
 def build(gh: FakeGitHub) -> Starlette:
     prefix = f"/repos/{gh.owner}/{gh.repo}"
 
@@ -200,15 +276,7 @@ def build(gh: FakeGitHub) -> Starlette:
             state = request.query_params.get("state", "open")
             if state != "all":
                 items = [p for p in items if p["state"] == state]
-            per_page = int(request.query_params.get("per_page", "30"))
-            page = int(request.query_params.get("page", "1"))
-            chunk = items[(page - 1) * per_page : page * per_page]
-            headers = {}
-            if page * per_page < len(items):
-                query = dict(request.query_params) | {"page": str(page + 1)}
-                link = str(request.url.replace_query_params(**query))
-                headers["link"] = f'<{link}>; rel="next"'
-            return JSONResponse(chunk, headers=headers)
+            return _page(request, items)
         if gh.forbid_pull_requests:
             return _error(
                 403, "GitHub Actions is not permitted to create or approve pull requests."
@@ -306,8 +374,89 @@ def build(gh: FakeGitHub) -> Starlette:
         if (denied := guard(request)) is not None:
             return denied
         number = int(request.path_params["number"])
-        gh.pulls[number]["labels"] = [{"name": n} for n in (await request.json())["labels"]]
-        return JSONResponse(gh.pulls[number]["labels"])
+        target = gh.pulls.get(number) or gh.issues.get(number)
+        if target is None:
+            return _error(404, "Not Found")
+        target["labels"] = [{"name": n} for n in (await request.json())["labels"]]
+        return JSONResponse(target["labels"])
+
+    async def issues(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        if request.method == "GET":
+            items = list(gh.issues.values()) + [gh._pull_as_issue(p) for p in gh.pulls.values()]
+            state = request.query_params.get("state", "open")
+            if state != "all":
+                items = [i for i in items if i["state"] == state]
+            wanted = [n for n in request.query_params.get("labels", "").split(",") if n]
+            items = [
+                i
+                for i in items
+                if {n.lower() for n in wanted} <= {label["name"].lower() for label in i["labels"]}
+            ]
+            newest_first = request.query_params.get("direction", "desc") == "desc"
+            items.sort(key=lambda i: int(i["number"]), reverse=newest_first)
+            return _page(request, items)
+        if gh.forbid_issues:
+            return _error(403, "Resource not accessible by integration")
+        body = await request.json()
+        if not body.get("title"):
+            return _error(
+                422, "Validation Failed", errors=[{"field": "title", "code": "missing_field"}]
+            )
+        if (refused := _too_long(body)) is not None:
+            return refused
+        issue = gh.add_issue(
+            body["title"], body.get("body") or "", list(body.get("labels") or []), gh.token_login
+        )
+        return JSONResponse(issue, 201)
+
+    async def issue(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        number = int(request.path_params["number"])
+        if number not in gh.issues:
+            return _error(404, "Not Found")
+        if request.method == "PATCH":
+            if gh.forbid_issues:
+                return _error(403, "Resource not accessible by integration")
+            body = await request.json()
+            if (refused := _too_long(body)) is not None:
+                return refused
+            if "title" in body and not body["title"]:
+                return _error(
+                    422, "Validation Failed", errors=[{"field": "title", "code": "missing_field"}]
+                )
+            for key in ("title", "body", "state", "state_reason"):
+                if key in body:
+                    gh.issues[number][key] = body[key]
+            if body.get("state") == "closed":
+                gh.issues[number]["closed_at"] = "2026-11-25T12:00:00Z"
+        return JSONResponse(gh.issues[number])
+
+    async def repo_labels(request: Request) -> Response:
+        if (denied := guard(request)) is not None:
+            return denied
+        if gh.forbid_issues:
+            return _error(403, "Resource not accessible by integration")
+        body = await request.json()
+        name = str(body.get("name") or "")
+        if not name:
+            return _error(
+                422, "Validation Failed", errors=[{"resource": "Label", "code": "missing_field"}]
+            )
+        if name.lower() in gh.labels:
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "Label", "code": "already_exists", "field": "name"}],
+            )
+        gh.labels[name.lower()] = {
+            "name": name,
+            "color": body.get("color", "ededed"),
+            "description": body.get("description"),
+        }
+        return JSONResponse(gh.labels[name.lower()], 201)
 
     async def reviewers(request: Request) -> Response:
         if (denied := guard(request)) is not None:
@@ -326,6 +475,9 @@ def build(gh: FakeGitHub) -> Starlette:
             Route(f"{prefix}/issues/{{number:int}}/comments", comments, methods=["GET", "POST"]),
             Route(f"{prefix}/issues/comments/{{id:int}}", edit_comment, methods=["PATCH"]),
             Route(f"{prefix}/issues/{{number:int}}/labels", labels, methods=["POST"]),
+            Route(f"{prefix}/issues", issues, methods=["GET", "POST"]),
+            Route(f"{prefix}/issues/{{number:int}}", issue, methods=["GET", "PATCH"]),
+            Route(f"{prefix}/labels", repo_labels, methods=["POST"]),
             Route(
                 f"{prefix}/pulls/{{number:int}}/requested_reviewers", reviewers, methods=["POST"]
             ),

@@ -106,6 +106,7 @@ def test_status_reports_every_spec(gitops: Path, env: RunningEmulator, run: Run)
         "promotion",
         "updated_at",
         "error",
+        "watch",
     }
     assert rows[0]["provider_status"] == "validating_files"
     table = run("--repo", gitops, "status", "alpha").out

@@ -68,4 +68,5 @@ def _summary_markdown(report: PassReport, text: str) -> str:
         ]
     else:
         head, reasons = "### ✅ trainer reconcile", []
+    reasons += [f"- ⚠️ **{escape_inline(n)}**: {escape_inline(m)}" for n, m in result.warnings]
     return "\n".join([head, "", *reasons, "", "```", text.rstrip(), "```"])

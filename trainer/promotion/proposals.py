@@ -81,7 +81,7 @@ def _promotion_body(
         notice = (
             "> [!WARNING]\n> **Forced promotion.** This model is proposed despite "
             f"{'its evaluation' if evaluated else 'not having been evaluated'}. Reason given: "
-            f"{escape_inline(forced)}\n\n"
+            f"{escape_inline(scrub(forced))}\n\n"
         )
     return f"{_marker(name, revision)}\n{notice}{report}"
 

@@ -107,6 +107,8 @@ def _plain(value: Any) -> Any:
 
 def dump(model: RegistryModel) -> str:
     body = _plain(model.model_dump(by_alias=True, exclude_none=False))
+    if body.get("monitor") is None:
+        body.pop("monitor", None)  # optional: written only where a team set it
     return HEADER + yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -15,6 +15,9 @@ from trainer.planner import Action, ActionKind, DesiredSpec
 from trainer.promotion.branches import BranchError
 from trainer.promotion.github_http import GitHubError
 from trainer.providers.base import Provider, ProviderAuthError, ProviderError
+from trainer.reconcile.alerts import Alerts, issues_where_pull_requests_go
+from trainer.reconcile.alerts_conditions import ASSESSED, PROMOTION_STEP, assess
+from trainer.reconcile.alerts_text import AlertKind
 from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.job_status import poll_jobs
 from trainer.reconcile.model_evaluation import TrainedModelEvaluation
@@ -27,10 +30,12 @@ from trainer.reconcile.pull_requests import (
 from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.reconcile.training_jobs import TrainingJobs
 from trainer.reconcile.uploads import Uploads
+from trainer.reconcile.watch import ProductionWatch, watched
 from trainer.repository import RepositoryCheck
 from trainer.short_ids import short
 from trainer.state.document import StateDocument
 from trainer.state.session import StateSession
+from trainer.state.watch_record import WatchRecord
 
 Handler = Callable[[Action], None]
 
@@ -76,6 +81,23 @@ class Executor:
             check.ws.registry,
             check.pricing,
         )
+        self.alerts = Alerts(
+            session,
+            identity,
+            self.result,
+            lambda: issues_where_pull_requests_go(root, open_backend),
+        )
+        """Alert issues; a feature with its own kinds calls `raise_` and `resolve`."""
+        self._watch = ProductionWatch(
+            session,
+            provider,
+            identity,
+            self.result,
+            root,
+            check.suites,
+            check.calibration,
+            on_verdict=self._watch_verdict,
+        )
         self._handlers: Mapping[ActionKind, Handler] = {
             ActionKind.CREATE: self._train,
             ActionKind.REPLACE: self._train,
@@ -109,9 +131,36 @@ class Executor:
         except ProviderError as exc:
             self.result.provider_errors += 1
             self.result.fail("(evaluation)", str(exc))
-        self._pull_requests.promote_passed()
+        with self.result.step(PROMOTION_STEP):
+            self._pull_requests.promote_passed()
         report_rebound_aliases(self._session.doc, self._check.ws.registry, self.result)
+        ws = self._check.ws
+        self._watch.run(watched(ws.registry, ws.jobs, desired, self._check.calibration), ws.jobs)
+        self.alerts.reconcile(assess(self._session.doc, self.result, desired), ASSESSED)
         return self.result
+
+    def _watch_verdict(self, verdict: WatchRecord) -> None:
+        """A production drop opens (or updates) its alert; any other verdict closes it."""
+        subject = f"{verdict.model}:{verdict.alias}"
+        if verdict.passed is False:
+            self.alerts.raise_(
+                AlertKind.PRODUCTION_DROP,
+                subject,
+                f"v{verdict.version}",
+                reason="; ".join(verdict.drops),
+                next_step=(
+                    "Read the report and decide: roll back with `trainer demote "
+                    f"{verdict.model} {verdict.alias} --reason TEXT`, or train a better model"
+                ),
+                details=f"report: {verdict.report}" if verdict.report else "",
+            )
+        else:
+            self.alerts.resolve(
+                AlertKind.PRODUCTION_DROP,
+                subject,
+                f"version {verdict.version} is bound now, not known to be below its "
+                f"thresholds ({verdict.source})",
+            )
 
     def _train(self, action: Action) -> None:
         if action.blocked:

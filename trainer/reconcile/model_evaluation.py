@@ -77,7 +77,7 @@ def failure_text(name: str, value: float | None, threshold: float) -> str:
     return f"{name} {value:.3f} < {threshold:.3f}"
 
 
-def _write_reports(root: Path, name: str, revision: str, result: Evaluation) -> str:
+def write_reports(root: Path, name: str, revision: str, result: Evaluation) -> str:
     directory = root / REPORTS / name
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / f"{short(revision)}.json"
@@ -155,7 +155,7 @@ class TrainedModelEvaluation:
         )
         cache = ResponseCache(self._root / RESPONSE_CACHE)
         result = evaluate(self._provider, cache, request)
-        report = _write_reports(self._root, name, revision, result)
+        report = write_reports(self._root, name, revision, result)
         base_run = result.baseline_run
         outcome = EvaluationRecord(
             digest=digest,

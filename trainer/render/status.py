@@ -49,6 +49,18 @@ def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict
                 ),
                 "updated_at": record.updated_at.isoformat(),
                 "error": record.error,
+                "watch": [
+                    {
+                        "binding": key,
+                        "version": watch.version,
+                        "passed": watch.passed,
+                        "overall_score": watch.scores.get("overall_score"),
+                        "at": watch.at.isoformat(),
+                        "drops": watch.drops,
+                    }
+                    for key, watch in sorted(doc.watch.items())
+                    if watch.spec == name
+                ],
             }
         )
     return rows
@@ -64,10 +76,35 @@ def _verdict(row: dict[str, Any]) -> str:
     return f"{row['scores'].get('overall_score', 0):.3f} {'pass' if row['passed'] else 'FAIL'}"
 
 
+def _watch(row: dict[str, Any]) -> str:
+    """The production watch of the bindings this spec judges: `production ok 0.861`."""
+    shown = []
+    for watch in row.get("watch") or []:
+        alias = watch["binding"].split(":", 1)[1]
+        if watch["passed"] is None:
+            shown.append(f"{alias} watching")
+            continue
+        verdict = "ok" if watch["passed"] else "DROP"
+        overall = watch["overall_score"]
+        shown.append(f"{alias} {verdict}" + (f" {overall:.3f}" if overall is not None else ""))
+    return ", ".join(shown) or "-"
+
+
 def render_status_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "No spec has been reconciled yet; run `trainer reconcile`.\n"
-    header = ("spec", "phase", "revision", "provider", "job", "model", "tokens", "cost", "overall")
+    header = (
+        "spec",
+        "phase",
+        "revision",
+        "provider",
+        "job",
+        "model",
+        "tokens",
+        "cost",
+        "overall",
+        "watch",
+    )
     table = [header]
     for r in rows:
         table.append(
@@ -81,6 +118,7 @@ def render_status_table(rows: list[dict[str, Any]]) -> str:
                 f"{r['trained_tokens']:,}" if r["trained_tokens"] else "-",
                 usd(r["cost_usd"]) if r["cost_usd"] is not None else "-",
                 _verdict(r),
+                _watch(r),
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -128,6 +166,8 @@ def render_summary(report: PassReport) -> str:
         lines.append(f"BLOCKED  {name}: {message}")
     for name, message in result.skipped:
         lines.append(f"SKIPPED  {name}: {message}")
+    for name, message in result.warnings:
+        lines.append(f"WARNING  {name}: {message}")
     if lines:
         lines.append("")
     lines.append(render_status_table(status_rows(report.state)).rstrip("\n"))

@@ -7,7 +7,7 @@ typo is an error with a hint instead of a silently ignored setting.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints
@@ -202,6 +202,21 @@ class HistoryEntry(SpecModel):
     by: str | None = None
 
 
+Every = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,3}[mhdw]$")]
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class Monitor(SpecModel):
+    """Production watch: re-evaluate every alias-bound version this often (`7d`, `12h`),
+    besides whenever the suites, the judge or its calibration change."""
+
+    every: Every
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=int(self.every[:-1]) * _UNITS[self.every[-1]])
+
+
 class RegistryModel(SpecModel):
     """A model in `specs/registry/<name>.yaml`: versions, alias bindings, history."""
 
@@ -211,3 +226,4 @@ class RegistryModel(SpecModel):
     versions: list[ModelVersion] = Field(default_factory=list)
     bindings: dict[Alias, int] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
+    monitor: Monitor | None = None

@@ -19,6 +19,8 @@ from trainer.errors import StateError
 from trainer.logs import scrub
 from trainer.phases import Phase, can_move
 from trainer.short_ids import short
+from trainer.state.alert_record import AlertRecord
+from trainer.state.watch_record import WatchRecord
 
 SCHEMA_VERSION = 1
 
@@ -199,6 +201,10 @@ class StateDocument(StateModel):
     specs: dict[str, SpecRecord] = Field(default_factory=dict)
     uploads: dict[str, UploadRecord] = Field(default_factory=dict)
     """By dataset content key (git blob id or remote URI)."""
+    alerts: dict[str, AlertRecord] = Field(default_factory=dict)
+    """Alert issues by `<kind>:<subject>` (trainer.reconcile.alerts)."""
+    watch: dict[str, WatchRecord] = Field(default_factory=dict)
+    """Production watch by `<model>:<alias>` (trainer.reconcile.watch)."""
 
     def spend_by_tenant(self) -> dict[str, float]:
         """Training cost of every job ever started, per tenant (unrounded)."""
