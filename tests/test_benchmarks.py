@@ -27,7 +27,10 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
         ),
         (
             "eval_bench.py",
-            ["--cases", "16", "--concurrency", "4", "--fast-cases", "40"],
+            [
+                *("--cases", "16", "--concurrency", "4", "--fast-concurrency", "4"),
+                *("--repeats", "1", "--no-promptfoo"),
+            ],
             "warm-cache re-run: 0 requests",
         ),
     ],

@@ -14,6 +14,7 @@ POINTS = (
     "after_upload",
     "after_create_job",
     "after_cancel_job",
+    "after_create_batch",
 )
 
 

@@ -76,6 +76,8 @@ def describe(
 
     evaluation: dict[str, Any] = {}
     _flatten("evaluation", spec.evaluation.model_dump(mode="json"), evaluation)
+    if not spec.evaluation.harness_config.batch:  # unset: the digests of before batch mode
+        del evaluation["evaluation.harness_config.batch"]
     _flatten("policy.thresholds", spec.policy.thresholds.as_dict(), evaluation)
     evaluation_shown = dict(evaluation)
     for path in suite_paths:

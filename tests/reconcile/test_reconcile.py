@@ -107,7 +107,9 @@ def test_status_reports_every_spec(gitops: Path, env: RunningEmulator, run: Run)
         "updated_at",
         "error",
         "watch",
+        "batches",
     }
+    assert rows[0]["batches"] == []
     assert rows[0]["provider_status"] == "validating_files"
     table = run("--repo", gitops, "status", "alpha").out
     assert table.splitlines()[1].startswith("alpha  ")

@@ -1,42 +1,14 @@
-"""`trainer eval`: run the evaluation harness on a model, outside of any reconcile."""
+"""`trainer eval`: the harness on a model, outside reconcile (imported on use: quick --help)."""
 
 from __future__ import annotations
 
-import sys
+import gc
 from pathlib import Path
 
 import click
 
 from trainer.cli.context import Settings, pass_settings
 from trainer.errors import EXIT_FAILED, EXIT_OK
-from trainer.github_actions import write_step_summary
-from trainer.harness.cache import ResponseCache
-from trainer.harness.evaluate import evaluate
-from trainer.harness.report import render_json, render_junit, render_markdown
-from trainer.harness.standalone import standalone_request
-from trainer.logs import scrub
-from trainer.paths import RESPONSE_CACHE
-
-
-class Progress:
-    """A live counter on a terminal; nothing otherwise (the report is the output)."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.open = False
-        """A counter is on the screen without its line ended."""
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        if self.tty and (done == total or done % 10 == 0):
-            end = "\n" if done == total else ""
-            click.echo(f"\r\x1b[2K{what}: {done}/{total}{end}", err=True, nl=False)
-            self.open = done != total
-
-    def clear(self) -> None:
-        """Erase an unfinished counter (before an error that stopped the evaluation)."""
-        if self.open:
-            click.echo("\r\x1b[2K", err=True, nl=False)
-            self.open = False
 
 
 @click.command("eval")
@@ -50,6 +22,12 @@ class Progress:
 )
 @click.option(
     "--judge", help="The judge model for model-graded checks (never the model under test)."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    help="Requests in flight at most (default: the spec's max_concurrency, else 8); "
+    "fewer while the API answers 429.",
 )
 @click.option(
     "--format",
@@ -66,6 +44,7 @@ class Progress:
 @click.option(
     "--no-cache", is_flag=True, help="Ask the model again even for answers already cached."
 )
+@click.option("--batch", is_flag=True, help="Through the Batch API: half the price; waits.")
 @pass_settings
 def eval_command(
     settings: Settings,
@@ -74,11 +53,23 @@ def eval_command(
     suites: tuple[str, ...],
     spec_name: str | None,
     judge: str | None,
+    concurrency: int | None,
     output_format: str,
     out: Path | None,
     no_cache: bool,
+    batch: bool,
 ) -> int:
     """Evaluate MODEL on the pedagogy and safety suites; exit 1 if the gate fails."""
+    from trainer.github_actions import write_step_summary
+    from trainer.harness.cache import ResponseCache
+    from trainer.harness.evaluate import evaluate
+    from trainer.harness.progress import Progress
+    from trainer.harness.report import render_json, render_junit, render_markdown
+    from trainer.harness.standalone import standalone_request
+    from trainer.logs import scrub
+    from trainer.paths import RESPONSE_CACHE
+    from trainer.reconcile.batch_standalone import run_batch_eval_blocking
+
     request = standalone_request(
         settings.repo,
         model,
@@ -86,20 +77,23 @@ def eval_command(
         suites=suites,
         spec_name=spec_name,
         judge=judge,
+        concurrency=concurrency,
         note=lambda message: click.echo(message, err=True),
     )
     from trainer.providers.openai_provider import OpenAIProvider
 
     cache = ResponseCache(None if no_cache else settings.repo / RESPONSE_CACHE)
     progress = Progress()
+    gc.freeze()  # what is loaded by now stays: full collections need not walk it each time
     try:
         # a rejected key or an API out of reach stops the evaluation: one error, no verdict
-        result = evaluate(OpenAIProvider(), cache, request, progress)
+        run = run_batch_eval_blocking if batch else evaluate
+        result = run(OpenAIProvider(), cache, request, progress)
     finally:
+        gc.unfreeze()
         progress.clear()
-    text = {"markdown": render_markdown, "json": render_json, "junit": render_junit}[output_format](
-        result
-    )
+    render = {"markdown": render_markdown, "json": render_json, "junit": render_junit}
+    text = render[output_format](result)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(scrub(text), encoding="utf-8")
@@ -107,6 +101,13 @@ def eval_command(
     else:
         click.echo(text, nl=False)
     write_step_summary(text if output_format == "markdown" else render_markdown(result))
+    limits = result.limits
+    if limits is not None and limits.rate_limited:
+        click.echo(
+            f"rate limited: {limits.rate_limited} answers of 429; concurrency lowered from "
+            f"{limits.ceiling} to {limits.lowest}, back at {limits.limit} by the end",
+            err=True,
+        )
     verdict = "passed" if result.gate.passed else "FAILED"
     click.echo(
         f"gate {verdict}: overall {result.scores.overall.value:.3f}; "

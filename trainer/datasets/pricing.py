@@ -23,6 +23,12 @@ class ModelPrice(BaseModel):
     training_per_1m_tokens: float = Field(ge=0)
     encoding: str = "o200k_base"
     max_example_tokens: int = Field(default=DEFAULT_MAX_EXAMPLE_TOKENS, ge=1)
+    input_per_1m_tokens: float | None = Field(default=None, ge=0)
+    """Inference (synchronous chat), per 1M input tokens; the Batch API charges half."""
+    output_per_1m_tokens: float | None = Field(default=None, ge=0)
+    fine_tuned_input_per_1m_tokens: float | None = Field(default=None, ge=0)
+    """Inference of a model fine-tuned from this one (`ft:<this model>:...`)."""
+    fine_tuned_output_per_1m_tokens: float | None = Field(default=None, ge=0)
 
 
 class PriceTable(BaseModel):

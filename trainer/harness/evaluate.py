@@ -13,6 +13,7 @@ from trainer.harness.calibration import Agreement, CalibrationSet, calibrate
 from trainer.harness.gate import Deltas, Gate, GateRules, decide
 from trainer.harness.graders import CHECKS
 from trainer.harness.graders.judge import Rubric, rubric_of
+from trainer.harness.limiter import LimiterStats
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.runner import Runner, RunSettings
 from trainer.harness.runs import ModelRun
@@ -67,6 +68,8 @@ class Evaluation:
     deltas: Deltas | None = None
     suites: list[LoadedSuite] = field(default_factory=list)
     judge: JudgeReport = field(default_factory=lambda: JudgeReport(None))
+    limits: LimiterStats | None = None
+    """What the API's rate limits (429s) did to the concurrency."""
 
 
 def select_tests(
@@ -151,7 +154,9 @@ def evaluate(
     used = _rubrics_used(cases)
     judge = JudgeReport(judge_model, sorted(used))
 
-    async def everything() -> tuple[ModelRun, ModelRun | None]:
+    runs: list[ModelRun | None] = []
+
+    async def everything() -> None:
         try:
             candidate = await runner.answer(request.model, cases)
             base = await runner.answer(request.baseline, cases) if request.baseline else None
@@ -160,9 +165,16 @@ def evaluate(
                 judge.calibration = await calibrate(runner, judge_model, used, request.calibration)
         finally:
             await provider.aclose()
-        return runner.finish(cases, candidate), runner.finish(cases, base) if base else None
+        runs[:] = [runner.finish(cases, candidate), runner.finish(cases, base) if base else None]
+        # returns nothing: asyncio.run's SIGINT handling may format the main task, its
+        # result included (the repr of every case, tens of milliseconds)
 
-    run, baseline_run = asyncio.run(everything())
+    try:
+        asyncio.run(everything())
+    finally:
+        cache.flush()
+    run, baseline_run = runs
+    assert run is not None
     judge.uncalibrated = sorted(set(used) - set(judge.calibration))
     judge.requests = run.judge_requests + (baseline_run.judge_requests if baseline_run else 0)
     fingerprints = run.judge_fingerprints | (
@@ -172,7 +184,15 @@ def evaluate(
     weights = {t.name: t.test.weight for t in request.tests}
     scores = score_cases(run.cases, weights, request.category_weights)
     evaluation = Evaluation(
-        request, run, scores, Gate(True, []), started, started, baseline_run, judge=judge
+        request,
+        run,
+        scores,
+        Gate(True, []),
+        started,
+        started,
+        baseline_run,
+        judge=judge,
+        limits=runner.limiter.stats,
     )
     if baseline_run is not None:
         evaluation.baseline_scores = score_cases(

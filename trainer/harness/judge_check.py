@@ -91,4 +91,7 @@ def calibrate_judge(
         finally:
             await provider.aclose()
 
-    return CalibrationReport(judge, asyncio.run(run()), min_kappa)
+    try:
+        return CalibrationReport(judge, asyncio.run(run()), min_kappa)
+    finally:
+        cache.flush()

@@ -10,6 +10,7 @@ from trainer.harness.api_guard import ApiGuard, wait_all
 from trainer.harness.cache import ResponseCache, answer_key
 from trainer.harness.graders.moderation import MODERATION_MODEL
 from trainer.harness.grading import apply_moderation, kind_of
+from trainer.harness.limiter import AdaptiveLimiter
 from trainer.harness.runs import Graded, ModelRun
 from trainer.harness.samples import CaseInput
 from trainer.providers.base import Provider, ProviderError
@@ -25,7 +26,7 @@ def _key(text: str, endpoint: str) -> str:
 async def moderate_answers(
     provider: Provider,
     cache: ResponseCache,
-    semaphore: asyncio.Semaphore,
+    limiter: AdaptiveLimiter,
     guard: ApiGuard,
     graded: Graded,
     cases: list[CaseInput],
@@ -40,7 +41,7 @@ async def moderate_answers(
     texts = sorted({text for key, _ in wanted for text in graded.outputs[key]})
     if not texts:
         return
-    scores = await _scores(provider, cache, semaphore, guard, graded.run, texts)
+    scores = await _scores(provider, cache, limiter, guard, graded.run, texts)
     for key, k in wanted:
         answers = [scores[t] for t in graded.outputs[key]]
         apply_moderation(graded.results[key][k], cases[key[0]].checks[k], answers)
@@ -49,7 +50,7 @@ async def moderate_answers(
 async def _scores(
     provider: Provider,
     cache: ResponseCache,
-    semaphore: asyncio.Semaphore,
+    limiter: AdaptiveLimiter,
     guard: ApiGuard,
     run: ModelRun,
     texts: list[str],
@@ -66,14 +67,14 @@ async def _scores(
             todo.append(text)
 
     async def batch(chunk: list[str]) -> None:
-        async with semaphore:
-            guard.check()
-            run.requests += 1
-            try:
-                results = await provider.amoderate(chunk, model=MODERATION_MODEL)
-            except ProviderError as exc:
-                out.update(dict.fromkeys(chunk, guard.failure(exc)))
-                return
+        run.requests += 1
+        try:
+            results = await limiter.send(
+                guard, lambda: provider.amoderate(chunk, model=MODERATION_MODEL)
+            )
+        except ProviderError as exc:
+            out.update(dict.fromkeys(chunk, guard.failure(exc)))
+            return
         guard.answer()
         for text, scores in zip(chunk, results, strict=True):
             out[text] = scores

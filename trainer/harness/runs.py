@@ -18,7 +18,8 @@ class ModelRun:
     judge_requests: int = 0
     timed_out: bool = False
     answer_seconds: float = 0.0
-    """Wall time spent collecting the model's answers (before grading)."""
+    """Wall time spent collecting the model's answers (each case graded as they arrive;
+    moderation and the judge after)."""
 
 
 Answer = tuple[str | None, str | None]

@@ -12,10 +12,10 @@ Pass rates carry a Wilson interval.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from trainer.harness.bootstrap import resampled_means
 from trainer.harness.grading import CaseResult
 
 BOOTSTRAP = 1000
@@ -121,19 +121,12 @@ def aggregate(
         by_cluster.setdefault(cluster, []).append((test, value))
     points = {t: _mean(v) for t, v in values.items()}
     categories, overall = _combine(points, test_weights, test_category, category_weights)
-    clusters = sorted(by_cluster)
-    rng = random.Random(SEED)
+    tests = list(values)
     draws_tests: dict[str, list[float]] = {t: [] for t in values}
     draws_categories: dict[str, list[float]] = {c: [] for c in categories}
     draws_overall: list[float] = []
-    for _ in range(BOOTSTRAP if clusters else 0):
-        sums = dict.fromkeys(values, 0.0)
-        counts = dict.fromkeys(values, 0)
-        for cluster in rng.choices(clusters, k=len(clusters)):
-            for test, value in by_cluster[cluster]:
-                sums[test] += value
-                counts[test] += 1
-        sample = {t: sums[t] / counts[t] if counts[t] else points[t] for t in values}
+    for means in resampled_means(by_cluster, tests, BOOTSTRAP, SEED):
+        sample = {t: points[t] if m is None else m for t, m in zip(tests, means, strict=True)}
         for t, value in sample.items():
             draws_tests[t].append(value)
         cats, total = _combine(sample, test_weights, test_category, category_weights)

@@ -22,9 +22,12 @@ def standalone_request(
     suites: tuple[str, ...] = (),
     spec_name: str | None = None,
     judge: str | None = None,
+    concurrency: int | None = None,
     note: Callable[[str], None] = lambda message: None,
 ) -> EvaluationRequest:
-    """The evaluation `trainer eval` runs; UsageError or SpecError when it cannot be made."""
+    """The evaluation `trainer eval` runs; UsageError or SpecError when it cannot be made.
+
+    `concurrency` (`--concurrency`) overrides the spec's `max_concurrency` and `parallel`."""
     check = check_repository(repo)
     if not check.ok:
         raise SpecError(check.diagnostics)
@@ -58,4 +61,8 @@ def standalone_request(
     if judge and judge == model:
         raise UsageError("the judge must not be the model under test; name another --judge")
     request.settings = replace(request.settings, judge_model=judge)
+    if concurrency is not None:
+        if concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1 (got {concurrency})")
+        request.settings = replace(request.settings, concurrency=concurrency, parallel=True)
     return request

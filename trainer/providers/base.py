@@ -34,6 +34,17 @@ class ProviderUnavailable(ProviderError):
     """Network errors, timeouts, rate limits or 5xx after retries: try again later."""
 
 
+class ProviderRateLimited(ProviderUnavailable):
+    """The API answered 429: too many requests for now. The evaluation's async client
+    leaves these to the caller (the harness lowers its concurrency and waits); others
+    are retried by the SDK."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the API asked to wait (Retry-After), when it said."""
+
+
 class ProviderUnreachable(ProviderUnavailable):
     """No connection to the API at all after retries (connection refused, a host name that
     does not resolve, no connection within the connect timeout): the endpoint is down or
@@ -139,6 +150,11 @@ class Provider(Protocol):
         self, texts: list[str], *, model: str = "omni-moderation-latest"
     ) -> list[dict[str, float]]:
         """Moderation category scores (0..1) of each text, in order."""
+        ...
+
+    def set_concurrency(self, requests: int) -> None:
+        """How many requests `achat` and `amoderate` will have in flight at most: the
+        async client keeps that many connections open (set before the first request)."""
         ...
 
     async def aclose(self) -> None:

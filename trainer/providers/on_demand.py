@@ -15,11 +15,14 @@ class OnDemandProvider:
     def __init__(self, factory: Callable[[], Provider]) -> None:
         self._factory = factory
         self._made: Provider | None = None
+        self._concurrency: int | None = None
 
     @property
     def _provider(self) -> Provider:
         if self._made is None:
             self._made = self._factory()
+            if self._concurrency is not None:
+                self._made.set_concurrency(self._concurrency)
         return self._made
 
     @property
@@ -61,6 +64,11 @@ class OnDemandProvider:
         self, texts: list[str], *, model: str = "omni-moderation-latest"
     ) -> list[dict[str, float]]:
         return await self._provider.amoderate(texts, model=model)
+
+    def set_concurrency(self, requests: int) -> None:
+        self._concurrency = requests
+        if self._made is not None:
+            self._made.set_concurrency(requests)
 
     async def aclose(self) -> None:
         if self._made is not None:

@@ -3,13 +3,17 @@ the key)."""
 
 from __future__ import annotations
 
+import email.utils
 import socket
+import time
+from collections.abc import Mapping
 
 import openai
 
 from trainer.providers.base import (
     ProviderAuthError,
     ProviderError,
+    ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
     ProviderUnreachable,
@@ -37,7 +41,11 @@ def translate(what: str, exc: openai.OpenAIError, endpoint: str | None = None) -
     ):
         return ProviderRejected(f"{what}: {_message(exc)}", _code(exc))
     if isinstance(exc, openai.RateLimitError):
-        return ProviderUnavailable(f"{what}: rate limited after retries: {_message(exc)}")
+        if _code(exc) == "insufficient_quota":  # no wait makes it pass
+            return ProviderUnavailable(f"{what}: quota exceeded (429): {_message(exc)}")
+        return ProviderRateLimited(
+            f"{what}: rate limited (429): {_message(exc)}", retry_after(exc.response.headers)
+        )
     reason = unreachable_reason(exc)
     if reason is not None:
         return ProviderUnreachable(f"{what}: cannot reach the API ({reason})")
@@ -69,10 +77,14 @@ def _fatal(exc: openai.OpenAIError, endpoint: str) -> ProviderError | None:
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes (aiohttp keeps the socket's error in `os_error`)."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain:
         chain.append(current)
+        nested = getattr(current, "os_error", None)
+        if isinstance(nested, BaseException) and nested not in chain:
+            chain.append(nested)
         current = current.__cause__ or current.__context__
     return chain
 
@@ -83,17 +95,26 @@ def unreachable_reason(exc: openai.OpenAIError) -> str | None:
     if not isinstance(exc, openai.APIConnectionError):
         return None
     chain = _chain(exc)
-    names = {type(e).__name__ for e in chain}
-    if "ConnectTimeout" in names:
-        return "no connection within the connect timeout"
-    if "ConnectError" not in names:
-        return None
     for cause in chain:
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, socket.gaierror):
             return f"the host name does not resolve ({cause.strerror or cause})"
-    return _deepest(exc)
+    aio = [e for e in chain if type(e).__module__.startswith("aiohttp")]
+    if aio:  # aiohttp under the SDK: its own error says what happened (the SDK's mapping
+        # calls any broken connection a connect timeout)
+        kind = type(aio[0]).__name__
+        if kind.startswith("ClientConnector"):
+            return _deepest(exc)
+        return (
+            "no connection within the connect timeout" if kind == "ConnectionTimeoutError" else None
+        )
+    names = {type(e).__name__ for e in chain}
+    if "ConnectError" in names:
+        return _deepest(exc)
+    if "ConnectTimeout" in names:
+        return "no connection within the connect timeout"
+    return None
 
 
 def retryable(exc: openai.OpenAIError) -> bool:
@@ -101,6 +122,24 @@ def retryable(exc: openai.OpenAIError) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
     return isinstance(exc, openai.APIConnectionError)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a 429 asks to wait: `retry-after-ms`, else `retry-after` (seconds or an HTTP
+    date); None when it does not say."""
+    for name, unit in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * unit)
+        except ValueError:
+            pass
+    try:
+        date = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, date.timestamp() - time.time())
 
 
 def _deepest(exc: BaseException) -> str:

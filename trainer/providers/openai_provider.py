@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
-from openai.types.chat import ChatCompletion
 
 from trainer.logs import scrub
 from trainer.providers.base import (
@@ -19,21 +18,12 @@ from trainer.providers.base import (
     JobRequest,
     ProviderAuthError,
 )
-from trainer.providers.openai_errors import retryable, translate, unreachable_reason
+from trainer.providers.openai_async import AsyncChannel, timeout_of
+from trainer.providers.openai_errors import translate
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 4
-CONNECT_TIMEOUT = 5.0
-"""Seconds to open a connection (the SDK's own default): a request may take a minute, a
-connection to a live API never does."""
-FIRST_CONTACT_RETRIES = 2
-"""Retries of the evaluation's requests until the API first answers: an endpoint that is
-down is known in about a second, not after each request's full backoff."""
-
-
-def _timeout(seconds: float) -> openai.Timeout:
-    return openai.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
 
 
 def _job(job: Any) -> JobInfo:
@@ -70,20 +60,21 @@ class OpenAIProvider:
                 "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
                 "`trainer demo` to try everything on the built-in emulator"
             )
-        self.client = openai.OpenAI(
-            api_key=key, base_url=base_url, max_retries=max_retries, timeout=_timeout(timeout)
-        )
-        self._async_options: dict[str, Any] = {
+        self._options: dict[str, Any] = {
             "api_key": key,
             "base_url": base_url,
             "max_retries": max_retries,
-            "timeout": _timeout(timeout),
+            "timeout": timeout_of(timeout),
         }
-        self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
-        self._answered = False
-        """The API has answered a request of the async client (with anything)."""
         self.calls = 0
-        self.endpoint = str(self.client.base_url).rstrip("/")
+        self._channel = AsyncChannel(self._options)
+        self.endpoint = self._channel.endpoint
+
+    @functools.cached_property
+    def client(self) -> openai.OpenAI:
+        """The synchronous client (jobs, files), made when first needed: an evaluation
+        never needs it, nor the tenth of a second its TLS set-up takes."""
+        return openai.OpenAI(**self._options)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         self.calls += 1
@@ -92,41 +83,12 @@ class OpenAIProvider:
         except openai.OpenAIError as exc:
             raise translate(what, exc) from None
 
-    def _async_client(self) -> openai.AsyncOpenAI:
-        """One async client per event loop (an httpx async client is bound to its loop)."""
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            self._async = (loop, openai.AsyncOpenAI(**self._async_options))
-        return self._async[1]
+    def set_concurrency(self, requests: int) -> None:
+        self._channel.pool = max(1, requests)
 
     async def aclose(self) -> None:
         """Close the async client while its event loop still runs."""
-        if self._async is not None:
-            await self._async[1].close()
-            self._async = None
-
-    async def _asend(self, what: str, send: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
-        """One request of the async client. Until the API first answers, the SDK retries
-        only FIRST_CONTACT_RETRIES times: a failure to connect is reported at once, while
-        any other failure that merits it is sent again with the full retry budget."""
-        self.calls += 1
-        client = self._async_client()
-        first = not self._answered and client.max_retries > FIRST_CONTACT_RETRIES
-        try:
-            try:
-                reply = await send(
-                    client.with_options(max_retries=FIRST_CONTACT_RETRIES) if first else client
-                )
-            except openai.OpenAIError as exc:
-                if not first or unreachable_reason(exc) is not None or not retryable(exc):
-                    raise
-                self._answered = True
-                reply = await send(client)
-        except openai.OpenAIError as exc:
-            self._answered = self._answered or unreachable_reason(exc) is None
-            raise translate(what, exc, self.endpoint) from None
-        self._answered = True
-        return reply
+        await self._channel.aclose()
 
     async def achat(
         self,
@@ -142,33 +104,15 @@ class OpenAIProvider:
         body = {"model": model, "messages": messages, **_sampling(temperature, seed, max_tokens)}
         if response_format is not None:
             body["response_format"] = response_format
-        options: dict[str, Any] = {"timeout": _timeout(timeout)} if timeout is not None else {}
-        # The SDK's own transport, retries and errors, without its per-call walk over the
-        # typed parameters (the largest cost per request in the evaluation runner): our
-        # messages are plain JSON already.
-        reply = await self._asend(
-            "chat completion",
-            lambda client: client.post(  # type: ignore[call-overload]
-                "/chat/completions", body=body, cast_to=ChatCompletion, options=options
-            ),
-        )
-        return _reply(reply)
+        self.calls += 1
+        return await self._channel.chat(body, timeout)
 
     async def amoderate(
         self, texts: list[str], *, model: str = "omni-moderation-latest"
     ) -> list[dict[str, float]]:
         """Category scores of each text, from the moderation endpoint (in order)."""
-        reply = await self._asend(
-            "moderation", lambda client: client.moderations.create(model=model, input=texts)
-        )
-        return [
-            {
-                k: float(v)
-                for k, v in result.category_scores.model_dump(by_alias=True).items()
-                if v is not None
-            }
-            for result in reply.results
-        ]
+        self.calls += 1
+        return await self._channel.moderate(texts, model)
 
     def upload(self, path: Path, filename: str) -> str:
         def send() -> str:

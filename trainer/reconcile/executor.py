@@ -123,6 +123,13 @@ class Executor:
                 self.result.provider_errors += isinstance(exc, ProviderError)
                 self.result.fail(action.name, str(exc))
         self._retire_strays()
+        try:
+            self._evaluation.cancel_stale_batches(desired)
+        except ProviderAuthError:
+            raise
+        except ProviderError as exc:
+            self.result.provider_errors += 1
+            self.result.fail("(batches)", str(exc))
         poll_jobs(self._session, self._provider, self._identity, self.result, self._check.pricing)
         try:
             self._evaluation.evaluate_pending(desired, self._check.ws.jobs)

@@ -12,6 +12,7 @@ from trainer.providers.base import JobInfo, Provider, ProviderAuthError, Provide
 from trainer.providers.status import TERMINAL_STATUSES, phase_for
 from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.pass_result import PassResult
+from trainer.state.batch_record import BATCH_ACTIVE
 from trainer.state.document import RevisionRecord, StateDocument
 from trainer.state.session import StateSession
 
@@ -58,7 +59,7 @@ def apply_job(
         record.move(target, f"{why}; {detail}" if why else detail, now)
 
 
-def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
+def jobs_in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
     """(spec, revision, job id) of every current revision whose job may be running."""
     return [
         (name, spec.current, record.provider.job_id)
@@ -68,6 +69,19 @@ def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
         and record.provider.job_id
         and record.intent is None
     ]
+
+
+def in_flight(doc: StateDocument) -> list[tuple[str, str, str]]:
+    """(spec, revision, job or batch id) of every current revision whose job may be running
+    or whose evaluation waits for a batch."""
+    batches = [
+        (name, spec.current, batch.batch_id or "(batch)")
+        for name, spec in doc.specs.items()
+        if spec.current and (record := spec.revisions[spec.current]).phase is Phase.EVALUATING
+        for batch in record.batches
+        if batch.digest == record.evaluation_digest and batch.status in BATCH_ACTIVE
+    ]
+    return jobs_in_flight(doc) + batches
 
 
 def _ask(provider: Provider, job_ids: list[str]) -> list[JobInfo | ProviderError]:
@@ -90,7 +104,7 @@ def poll_jobs(
     result: PassResult,
     pricing: Pricing,
 ) -> None:
-    targets = in_flight(session.doc)
+    targets = jobs_in_flight(session.doc)
     if not targets:
         return
     answers = _ask(provider, [job_id for _, _, job_id in targets])

@@ -25,6 +25,8 @@ from trainer.providers.base import (
     ProviderError,
     ProviderUnreachable,
 )
+from trainer.reconcile.batch_evaluation import BatchEvaluation, Waiting
+from trainer.reconcile.batch_report import batch_report_line
 from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.pass_result import PassResult
 from trainer.short_ids import short
@@ -77,12 +79,18 @@ def failure_text(name: str, value: float | None, threshold: float) -> str:
     return f"{name} {value:.3f} < {threshold:.3f}"
 
 
-def write_reports(root: Path, name: str, revision: str, result: Evaluation) -> str:
+def write_reports(
+    root: Path, name: str, revision: str, result: Evaluation, note: str | None = None
+) -> str:
+    """The JSON and Markdown reports; `note` goes right under the Markdown's header."""
     directory = root / REPORTS / name
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / f"{short(revision)}.json"
     json_path.write_text(scrub(render_json(result)), encoding="utf-8")
     markdown = render_markdown(result, full_report=json_path.relative_to(root).as_posix())
+    if note:
+        head, _, rest = markdown.partition("\n")
+        markdown = f"{head}\n\n{note}\n{rest}"
     (directory / f"{short(revision)}.md").write_text(scrub(markdown), encoding="utf-8")
     return (directory / f"{short(revision)}.md").relative_to(root).as_posix()
 
@@ -125,6 +133,12 @@ class TrainedModelEvaluation:
         self._calibration = calibration
         self._registry = registry
         self._pricing = pricing
+        self._batches = BatchEvaluation(session, provider, identity, result, root)
+
+    def cancel_stale_batches(self, desired: Mapping[str, DesiredSpec]) -> None:
+        """Batches no current evaluation waits for are cancelled (spec removed or replaced,
+        evaluation settings changed)."""
+        self._batches.cancel_stale({n: d.evaluation_digest for n, d in desired.items()})
 
     def evaluate_pending(
         self, desired: Mapping[str, DesiredSpec], jobs: Mapping[str, JobSpec]
@@ -153,9 +167,21 @@ class TrainedModelEvaluation:
         request = request_for_spec(
             self._suites, job.spec, model, baseline, revision, self._calibration
         )
-        cache = ResponseCache(self._root / RESPONSE_CACHE)
-        result = evaluate(self._provider, cache, request)
-        report = write_reports(self._root, name, revision, result)
+        note = None
+        if job.spec.evaluation.harness_config.batch:
+            step = self._batches.advance(name, revision, digest, request)
+            if isinstance(step, Waiting):
+                self._result.note(name, f"evaluating through the Batch API: {step.message}")
+                return
+            result, note = (
+                step,
+                batch_report_line(
+                    self._session.doc.specs[name].revisions[revision].batches, digest, self._pricing
+                ),
+            )
+        else:
+            result = evaluate(self._provider, ResponseCache(self._root / RESPONSE_CACHE), request)
+        report = write_reports(self._root, name, revision, result, note)
         base_run = result.baseline_run
         outcome = EvaluationRecord(
             digest=digest,

@@ -49,6 +49,20 @@ def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict
                 ),
                 "updated_at": record.updated_at.isoformat(),
                 "error": record.error,
+                "batches": [
+                    {
+                        "batch_id": b.batch_id,
+                        "role": b.role,
+                        "round": b.round,
+                        "model": b.model,
+                        "status": b.status,
+                        "completed": b.completed,
+                        "failed": b.failed,
+                        "total": b.total or b.lines,
+                    }
+                    for b in record.batches
+                    if b.digest == record.evaluation_digest
+                ],
                 "watch": [
                     {
                         "binding": key,
@@ -90,6 +104,19 @@ def _watch(row: dict[str, Any]) -> str:
     return ", ".join(shown) or "-"
 
 
+def _batch_progress(row: dict[str, Any]) -> str:
+    """`batch 120/141 (candidate), 0/141 (judge)` while an evaluation waits for batches."""
+    if row["phase"] != "evaluating":
+        return ""
+    latest = max((b["round"] for b in row.get("batches") or []), default=0)
+    shown = [
+        f"{b['completed']}/{b['total']} ({b['role']}, {b['status']})"
+        for b in row.get("batches") or []
+        if b["round"] == latest
+    ]
+    return "batch " + ", ".join(shown) if shown else ""
+
+
 def render_status_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "No spec has been reconciled yet; run `trainer reconcile`.\n"
@@ -125,6 +152,9 @@ def render_status_table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
     ]
+    progress = [f"  {r['name']}: {text}" for r in rows if (text := _batch_progress(r))]
+    if progress:
+        lines += ["", "evaluation batches (requests completed/total):", *progress]
     errors = [f"  {r['name']}: {r['error']}" for r in rows if r["error"]]
     if errors:
         lines += ["", "errors:", *errors]

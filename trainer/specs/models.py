@@ -126,6 +126,9 @@ class HarnessConfig(SpecModel):
     parallel: bool = True
     max_concurrency: Annotated[int, Field(ge=1, le=256)] = 8
     request_timeout: Annotated[int, Field(ge=1, le=3_600)] = 60
+    batch: bool = False
+    """Send the evaluation's chat requests through the provider's Batch API (half the
+    price, answers within 24 h): reconcile submits and polls, never waits."""
 
     def tests(self) -> list[str]:
         return [*self.pedagogy_tests, *self.safety_tests]

@@ -20,6 +20,7 @@ from trainer.logs import scrub
 from trainer.phases import Phase, can_move
 from trainer.short_ids import short
 from trainer.state.alert_record import AlertRecord
+from trainer.state.batch_record import BatchRecord
 from trainer.state.watch_record import WatchRecord
 
 SCHEMA_VERSION = 1
@@ -144,6 +145,7 @@ class RevisionRecord(StateModel):
     """How many times training was started for this revision; tags the provider job."""
     intent: Intent | None = None
     evaluation: EvaluationRecord | None = None
+    batches: list[BatchRecord] = Field(default_factory=list)
     promotion: PromotionRecord | None = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
 from pydantic import Field
 
 from trainer.harness.graders.base import Grade, GraderError, Params, binary
@@ -38,6 +37,8 @@ class JsonSchemaParams(Params):
 @check("json_schema", JsonSchemaParams)
 def json_schema(output: str, p: JsonSchemaParams) -> Grade:
     """the answer is JSON valid against `schema` (draft 2020-12)"""
+    import jsonschema  # here: most evaluations never load it (a tenth of the start-up)
+
     try:
         jsonschema.Draft202012Validator.check_schema(p.schema_)
         validator = jsonschema.Draft202012Validator(p.schema_)

@@ -1,0 +1,132 @@
+"""The Batch API (/v1/batches) on the official `openai` SDK: input files (purpose `batch`),
+create, retrieve, list, cancel, and the content of output and error files.
+
+Configured as the provider is (the SDK's own variables, its retries and timeout); SDK
+errors become trainer's, as every provider call's do.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+import openai
+
+from trainer.providers.base import ProviderAuthError
+from trainer.providers.openai_errors import translate
+from trainer.providers.openai_provider import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+
+T = TypeVar("T")
+ENDPOINT: Final = "/v1/chat/completions"
+COMPLETION_WINDOW: Final = "24h"
+ACTIVE = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
+"""Statuses of a batch that will still change."""
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: str
+    status: str
+    input_file_id: str
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def _info(batch: Any) -> BatchInfo:
+    counts, usage = batch.request_counts, getattr(batch, "usage", None)
+    return BatchInfo(
+        id=batch.id,
+        status=batch.status,
+        input_file_id=batch.input_file_id,
+        output_file_id=batch.output_file_id,
+        error_file_id=batch.error_file_id,
+        total=counts.total if counts else 0,
+        completed=counts.completed if counts else 0,
+        failed=counts.failed if counts else 0,
+        input_tokens=getattr(usage, "input_tokens", 0) or 0 if usage else 0,
+        output_tokens=getattr(usage, "output_tokens", 0) or 0 if usage else 0,
+        metadata=dict(batch.metadata or {}),
+    )
+
+
+class BatchClient:
+    """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as the SDK does."""
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderAuthError(
+                "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
+                "`trainer demo` to try everything on the built-in emulator"
+            )
+        self._options: dict[str, Any] = {
+            "api_key": key,
+            "base_url": base_url,
+            "max_retries": DEFAULT_RETRIES,
+            "timeout": DEFAULT_TIMEOUT,
+        }
+        self.calls = 0
+
+    @functools.cached_property
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(**self._options)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        self.calls += 1
+        try:
+            return fn()
+        except openai.OpenAIError as exc:
+            raise translate(what, exc) from None
+
+    def upload(self, filename: str, data: bytes) -> str:
+        """Upload a batch input file; returns its file id."""
+        return self._call(
+            "upload batch input",
+            lambda: self.client.files.create(file=(filename, data), purpose="batch").id,
+        )
+
+    def create(self, input_file_id: str, metadata: Mapping[str, str]) -> BatchInfo:
+        return self._call(
+            "create batch",
+            lambda: _info(
+                self.client.batches.create(
+                    input_file_id=input_file_id,
+                    endpoint=ENDPOINT,
+                    completion_window=COMPLETION_WINDOW,
+                    metadata=dict(metadata),
+                )
+            ),
+        )
+
+    def retrieve(self, batch_id: str) -> BatchInfo:
+        return self._call("get batch", lambda: _info(self.client.batches.retrieve(batch_id)))
+
+    def find(self, metadata: Mapping[str, str]) -> list[BatchInfo]:
+        """Batches whose metadata contains all of `metadata`, newest first (the API has no
+        metadata filter for batches: the list is read and filtered here)."""
+
+        def search() -> list[BatchInfo]:
+            found = []
+            for batch in self.client.batches.list(limit=100):
+                tags = batch.metadata or {}
+                if all(tags.get(k) == v for k, v in metadata.items()):
+                    found.append(_info(batch))
+            return found
+
+        return self._call("list batches", search)
+
+    def cancel(self, batch_id: str) -> BatchInfo:
+        return self._call("cancel batch", lambda: _info(self.client.batches.cancel(batch_id)))
+
+    def content(self, file_id: str) -> str:
+        """The text of an output or error file."""
+        return self._call("download batch file", lambda: self.client.files.content(file_id).text)

@@ -1,0 +1,190 @@
+"""Evaluation through the Batch API (`evaluation.harness_config.batch: true`), one step per
+reconcile pass, never waiting: poll the batches in flight; when none is, replay the
+evaluation on the answers batches gave (`batch_calls`); what it still misses goes out as
+the next batches (one per model: answers, then the judge, then retries); when it misses
+nothing, that evaluation is the verdict. Creating a batch follows the reconcile model:
+claim in the state, create, record; a claim left by a dead run is adopted by metadata.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.harness.evaluate import Evaluation, EvaluationRequest, evaluate
+from trainer.paths import RESPONSE_CACHE
+from trainer.phases import Phase
+from trainer.providers.base import Provider, ProviderRejected
+from trainer.providers.batches import ACTIVE, BatchClient, BatchInfo
+from trainer.reconcile.batch_calls import MAX_LINE_ATTEMPTS, AnswersCache, BatchAnswers, Call
+from trainer.reconcile.batch_files import BatchFiles, outcomes_of
+from trainer.reconcile.batch_submit import BatchSubmitter, batch_tags
+from trainer.reconcile.identity import RunIdentity
+from trainer.reconcile.pass_result import PassResult
+from trainer.state.batch_record import BatchRecord
+from trainer.state.document import StateDocument
+from trainer.state.session import StateSession
+
+log = logging.getLogger("trainer.reconcile")
+MAX_ROUNDS = 4 + 2 * MAX_LINE_ATTEMPTS
+"""Submissions of one evaluation before it stops asking (answers, judge, retries, expiries)."""
+
+
+@dataclass
+class Waiting:
+    """The evaluation is not done: batches are in flight, or were just submitted."""
+
+    message: str
+
+
+def progress_text(batches: list[BatchRecord]) -> str:
+    """`batch 120/141 (candidate), 0/141 (judge)`: the batches of the latest round(s)."""
+    shown = [
+        f"{b.completed}/{b.total or b.lines} ({b.role}{'' if b.round == 1 else f' r{b.round}'})"
+        for b in batches
+    ]
+    return "batch " + ", ".join(shown) if shown else ""
+
+
+def roles(request: EvaluationRequest) -> dict[str, str]:
+    """Who each model is in this evaluation (a model that is two is the first)."""
+    out: dict[str, str] = {}
+    judge = request.settings.judge_model
+    for role, model in (("candidate", request.model), ("baseline", request.baseline)):
+        if model:
+            out.setdefault(model, role)
+    if judge:
+        out.setdefault(judge, "judge")
+    return out
+
+
+class BatchEvaluation:
+    def __init__(
+        self,
+        session: StateSession,
+        provider: Provider,
+        identity: RunIdentity,
+        result: PassResult,
+        root: Path,
+        client: BatchClient | None = None,
+    ) -> None:
+        self._session = session
+        self._provider = provider
+        self._identity = identity
+        self._result = result
+        self._root = root
+        self._client = client
+        self._files = BatchFiles(root, self.client)
+
+    def client(self) -> BatchClient:
+        if self._client is None:
+            self._client = BatchClient()
+        return self._client
+
+    def _records(self, name: str, revision: str, digest: str) -> list[BatchRecord]:
+        record = self._session.doc.specs[name].revisions[revision]
+        return [b for b in record.batches if b.digest == digest]
+
+    def advance(
+        self, name: str, revision: str, digest: str, request: EvaluationRequest
+    ) -> Evaluation | Waiting:
+        """One step of the evaluation: its verdict, or why it is not there yet."""
+        submitter = BatchSubmitter(
+            self._session, self._identity, self.client, name, revision, digest
+        )
+        if not submitter.settle_claims():
+            return Waiting("another reconciler is submitting its batches")
+        self._poll(name, revision, digest)
+        batches = self._records(name, revision, digest)
+        active = [b for b in batches if b.status in ACTIVE or b.status == "pending"]
+        if active:
+            return Waiting(progress_text(active))
+        outcomes = outcomes_of(batches, self._files)
+        provider = BatchAnswers(self._provider, outcomes)
+        if sum(b.status == "failed" for b in batches) >= MAX_LINE_ATTEMPTS:
+            outcomes.give_up = True  # the API refuses the batches themselves
+        cache = AnswersCache(self._root / RESPONSE_CACHE)
+        result = evaluate(provider, cache, request)
+        if not provider.recorded:
+            return result
+        rounds = max((b.round for b in batches), default=0)
+        if rounds >= MAX_ROUNDS:
+            outcomes.give_up = True
+            return evaluate(BatchAnswers(self._provider, outcomes), cache, request)
+        calls = sorted(provider.recorded.values(), key=lambda c: c.key)
+        by_model: dict[str, list[Call]] = {}
+        for call in calls:
+            by_model.setdefault(call.model, []).append(call)
+        who = roles(request)
+        submitted = submitter.submit(
+            rounds + 1,
+            {who.get(model, "judge"): (model, lines) for model, lines in by_model.items()},
+        )
+        return Waiting(f"submitted {submitted} ({len(calls)} request(s))")
+
+    def _poll(self, name: str, revision: str, digest: str) -> None:
+        """One call per batch in flight; their progress recorded in one state change."""
+        ids = [
+            b.batch_id
+            for b in self._records(name, revision, digest)
+            if b.batch_id and b.status in ACTIVE
+        ]
+        if not ids:
+            return
+        infos = {batch_id: self.client().retrieve(batch_id) for batch_id in ids}
+        now = self._identity.now()
+
+        def update(doc: StateDocument) -> None:
+            for b in doc.specs[name].revisions[revision].batches:
+                info = infos.get(b.batch_id or "")
+                if info is None:
+                    continue
+                b.status, b.total, b.completed, b.failed = (
+                    info.status,
+                    info.total,
+                    info.completed,
+                    info.failed,
+                )
+                b.output_file_id, b.error_file_id = info.output_file_id, info.error_file_id
+                b.input_tokens, b.output_tokens = info.input_tokens, info.output_tokens
+                b.updated_at = now
+
+        self._session.commit(update, f"reconcile: {name} batch progress")
+
+    def cancel_stale(self, desired_digests: Mapping[str, str]) -> None:
+        """Cancel every batch in flight that no current evaluation waits for: its spec was
+        removed or replaced, or its evaluation settings changed."""
+        stale = [
+            (name, rev, b.batch_id)
+            for name, spec in self._session.doc.specs.items()
+            for rev, record in spec.revisions.items()
+            for b in record.batches
+            if b.batch_id
+            and b.status in ACTIVE - {"cancelling"}
+            and (
+                rev != spec.current
+                or record.phase is not Phase.EVALUATING
+                or desired_digests.get(name) != b.digest
+            )
+        ]
+        for name, rev, batch_id in stale:
+            try:
+                info = self.client().cancel(batch_id)
+            except ProviderRejected:  # it ended meanwhile
+                info = self.client().retrieve(batch_id)
+            self._session.commit(
+                functools.partial(self._set_status, at=(name, rev), info=info),
+                f"reconcile: {name} batch {batch_id} cancelled",
+            )
+            self._result.note(name, f"cancelled batch {batch_id}: no evaluation waits for it")
+
+    def _set_status(self, doc: StateDocument, at: tuple[str, str], info: BatchInfo) -> None:
+        for b in doc.specs[at[0]].revisions[at[1]].batches:
+            if b.batch_id == info.id:
+                b.status, b.updated_at = info.status, self._identity.now()
+
+
+__all__ = ["BatchEvaluation", "Waiting", "batch_tags", "progress_text"]
