@@ -8,15 +8,13 @@ errors become trainer's, as every provider call's do.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import openai
 
-from trainer.providers.base import ProviderAuthError
-from trainer.providers.openai_errors import translate
+from trainer.providers.openai_errors import require_api_key, translate
 from trainer.providers.openai_provider import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 T = TypeVar("T")
@@ -62,12 +60,7 @@ class BatchClient:
     """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as the SDK does."""
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise ProviderAuthError(
-                "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
-                "`trainer demo` to try everything on the built-in emulator"
-            )
+        key = require_api_key(api_key)
         self._options: dict[str, Any] = {
             "api_key": key,
             "base_url": base_url,

@@ -4,6 +4,7 @@ the key)."""
 from __future__ import annotations
 
 import email.utils
+import os
 import socket
 import time
 from collections.abc import Mapping
@@ -157,3 +158,14 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def _code(exc: openai.APIStatusError) -> str | None:
     return getattr(exc, "code", None)
+
+
+def require_api_key(given: str | None) -> str:
+    """The API key: `given`, else OPENAI_API_KEY (as the SDK reads it), else a clear error."""
+    key = given or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise ProviderAuthError(
+            "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
+            "`trainer demo` to try everything on the built-in emulator"
+        )
+    return key

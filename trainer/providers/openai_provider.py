@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,10 +15,9 @@ from trainer.providers.base import (
     Event,
     JobInfo,
     JobRequest,
-    ProviderAuthError,
 )
 from trainer.providers.openai_async import AsyncChannel, timeout_of
-from trainer.providers.openai_errors import translate
+from trainer.providers.openai_errors import require_api_key, translate
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 60.0
@@ -54,12 +52,7 @@ class OpenAIProvider:
         max_retries: int = DEFAULT_RETRIES,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise ProviderAuthError(
-                "OPENAI_API_KEY is not set; set it (in Actions: a repository secret), or run "
-                "`trainer demo` to try everything on the built-in emulator"
-            )
+        key = require_api_key(api_key)
         self._options: dict[str, Any] = {
             "api_key": key,
             "base_url": base_url,
