@@ -24,7 +24,7 @@ typecheck: $(BIN)/trainer
 	$(BIN)/mypy
 
 unit: $(BIN)/trainer
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # The wheel as a user gets it: built, installed into a fresh virtualenv, run elsewhere.
 wheel: $(BIN)/trainer
