@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import git
-
 CHUNK = 1024 * 1024
 
 
@@ -24,9 +22,11 @@ def blob_id(file: Path) -> str:
     """The id git gives this file's content (SHA-1 object format), hashed in chunks."""
     size = file.stat().st_size
     digest = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
-    with file.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
+    buffer = bytearray(max(1, min(CHUNK, size)))  # one buffer, read into: no allocations
+    view = memoryview(buffer)
+    with file.open("rb", buffering=0) as handle:
+        while read := handle.readinto(buffer):
+            digest.update(view[:read])
     return digest.hexdigest()
 
 
@@ -47,6 +47,8 @@ class FileDigests:
         if self._clean is not None:
             return self._clean
         self._clean = {}
+        import git  # here: hashing a file (blob_id) needs no git, and importing it takes time
+
         try:
             repo = git.Repo(self.root)
             if repo.git.rev_parse("--show-object-format", with_exceptions=False) not in (

@@ -12,8 +12,6 @@ import json
 import re
 from typing import Any
 
-from trainer.specs.messages import did_you_mean
-
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS = ("role", "content", "name", "weight", "tool_calls", "function_call", "tool_call_id")
 CHAT_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
@@ -64,6 +62,10 @@ def too_deep_at(text: str) -> str:
 
 
 def _unknown(keys: Any, allowed: tuple[str, ...], where: str, code: str) -> list[Problem]:
+    if all(key in allowed for key in keys):
+        return []
+    from trainer.specs.messages import did_you_mean  # only for a problem; spares the import
+
     return [
         (code, f"{where}unknown key {key!r}{did_you_mean(str(key), list(allowed))}")
         for key in keys
@@ -124,7 +126,8 @@ _PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 def _message(message: Any, where: str) -> list[Problem]:
     if type(message) is dict and len(message) == 2:  # the common case, checked cheaply
         content = message.get("content")
-        if message.get("role") in _PLAIN_ROLES and type(content) is str and content:
+        role = message.get("role")
+        if type(role) is str and role in _PLAIN_ROLES and type(content) is str and content:
             return []
     if not isinstance(message, dict):
         return [("data_type", f"{where}must be an object with role and content")]
@@ -195,8 +198,28 @@ def _tools(example: dict[str, Any], where: str) -> list[Problem]:
     return problems
 
 
+def _plain(messages: list[Any]) -> bool:
+    """Only role and content, each message with content, and an assistant message: the
+    shape of most examples, which the full checks find nothing in."""
+    trained = False
+    for message in messages:
+        if type(message) is not dict or len(message) != 2:
+            return False
+        role, content = message.get("role"), message.get("content")
+        if type(role) is not str or role not in _PLAIN_ROLES:
+            return False
+        if type(content) is not str or not content:
+            return False
+        trained = trained or role == "assistant"
+    return trained
+
+
 def check_chat(example: Any) -> list[Problem]:
     """A supervised fine-tuning example: {"messages": [...], "tools"?, ...}."""
+    if type(example) is dict and len(example) == 1:  # the common case, checked cheaply
+        messages = example.get("messages")
+        if type(messages) is list and messages and _plain(messages):
+            return []
     if not isinstance(example, dict):
         return [("data_type", f"each line must be a JSON object, not {type(example).__name__}")]
     if "messages" not in example and {"prompt", "completion"} <= example.keys():
@@ -272,21 +295,3 @@ def trained_messages(example: dict[str, Any], method: str) -> list[Any]:
         ]
     messages = example.get("messages")
     return messages if isinstance(messages, list) else []
-
-
-def texts(messages: list[Any]) -> list[tuple[int, str]]:
-    """(message index, text) of every text a person wrote, for PII scanning."""
-    out = []
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            out.append((i, content))
-        elif isinstance(content, list):
-            out += [
-                (i, p["text"])
-                for p in content
-                if isinstance(p, dict) and isinstance(p.get("text"), str)
-            ]
-    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _START = r"(?<![\w.+])"
@@ -31,8 +32,10 @@ STREET = re.compile(
     r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl"
     r"|Terrace|Close|Crescent)\b\.?"
 )
-_MAYBE = re.compile(r"@|\d[\d\s().+-]{7,}\d|\d\.\d{1,3}\.\d|\d\s+[A-Z]")
-"""Every pattern needs one of these; text without them (most text) is skipped at once."""
+_MAYBE = re.compile(r"[@\d](?:(?<=@)|(?<=\d)(?:[\d\s().+-]{7,}\d|\.\d{1,3}\.\d|\s+[A-Z]))")
+"""Every pattern needs one of these: an @, a long number, a dotted number, or a digit before
+a capital; text without them (most text) is skipped at once. Each starts with @ or a digit,
+so the pattern starts with that one class, which `re` scans for quickly."""
 _LONG_NUMBER = re.compile(r"\d[\d\s().+-]{7,}\d")
 _DOTTED = re.compile(r"\d\.\d{1,3}\.\d")
 _HOUSE_NUMBER = re.compile(r"\d\s+[A-Z]")
@@ -92,6 +95,31 @@ def _numbers(text: str) -> Iterator[tuple[str, re.Match[str]]]:
         digits = re.sub(r"\D", "", match.group())
         if not re.search(r"555-?01\d\d$", match.group()) and len(digits) >= 10:
             yield "phone", match
+
+
+def texts(messages: list[Any]) -> list[tuple[int, str]]:
+    """(message index, text) of every text a person wrote, for PII scanning."""
+    out = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            out.append((i, content))
+        elif isinstance(content, list):
+            out += [
+                (i, p["text"])
+                for p in content
+                if isinstance(p, dict) and isinstance(p.get("text"), str)
+            ]
+    return out
+
+
+def could_hold(values: list[str]) -> bool:
+    """False when no text can hold anything `scan` finds: one search for all of them."""
+    if sum(map(len, values)) > 1 << 16:  # not joined: no copy of a long text
+        return any(_MAYBE.search(value) for value in values)
+    return _MAYBE.search("\0".join(values)) is not None
 
 
 def scan(text: str, allowlist: Iterable[str] = ()) -> list[PiiHit]:

@@ -1,167 +1,258 @@
-"""Streaming validation of a JSONL dataset, in constant memory, on every core.
+"""Streaming validation of a JSONL dataset, in bounded memory, on every core.
 
-The file is split into byte ranges that end on line boundaries; each range is read
-line by line in its own process, and the results are merged in order. Memory holds one
-line at a time per process plus an 8-byte digest and a token count per example (for
+The file is split into byte ranges that end on line boundaries; each range is read line
+by line in a forked process, and the results are merged in order. A process holds one
+line at a time plus the texts of one batch of examples waiting for their token counts
+(tokens.BatchCounter), and keeps an 8-byte digest and a token count per example (for
 duplicates and percentiles), so a 1 GB file never sits in RAM.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
-import math
 import os
-from array import array
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
+from typing import IO, Any
 
+from trainer.datasets.chunks import DIGEST_BYTES, Chunk, ScanConfig, merge
 from trainer.datasets.example_checks import (
     check_chat,
     check_dpo,
     depth_problem,
-    texts,
     too_deep_at,
     trained_messages,
 )
-from trainer.datasets.pii import scan
-from trainer.datasets.report import DatasetReport, Problem, TokenStats
-from trainer.datasets.tokens import Counter, Tokenizer
+from trainer.datasets.pii import could_hold, scan, texts
+from trainer.datasets.report import DatasetReport
+from trainer.datasets.tokens import BATCH_CHARS, BatchCounter, load
+
+__all__ = ["CHECKER_VERSION", "DIGEST_BYTES", "MIN_EXAMPLES", "ScanConfig", "scan_file"]
 
 CHECKER_VERSION = 2
 """Bump when checks change, so cached reports are recomputed."""
-MAX_PROBLEMS = 50
 MIN_EXAMPLES = 10
 PARALLEL_FROM_BYTES = 8 * 1024 * 1024
+RANGES_PER_WORKER = 4
+"""More ranges than processes: one slowed down (a busy machine) ends up with fewer."""
+BATCH_LINES = 4096
+BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"
-DIGEST_BYTES = 8
+_SPACE = b" \t\n\r\x0b\x0c"
+"""What bytes.strip() removes."""
+_NEWLINE = b"\r\n"
+_NONE: tuple[()] = ()
 
 
-@dataclass(frozen=True)
-class ScanConfig:
-    method: str
-    tokenizer: Tokenizer
-    max_example_tokens: int
-    scan_pii: bool = False
-    pii_allowlist: tuple[str, ...] = ()
+_Found = tuple[str, str, int, bool]
+"""(code, message, column, is a warning)."""
 
 
-@dataclass
-class _Chunk:
-    """What one byte range holds; line numbers are relative to the range's first line."""
+class _Range:
+    """Reads lines; an example's problems are added once its tokens are counted, in batches,
+    so they stay in the order of the lines."""
 
-    lines: int = 0
-    examples: int = 0
-    messages: int = 0
-    assistant_tokens: int = 0
-    over_limit: int = 0
-    tokens: array = field(default_factory=lambda: array("I"))  # type: ignore[type-arg]
-    digests: bytearray = field(default_factory=bytearray)
-    digest_lines: array = field(default_factory=lambda: array("I"))  # type: ignore[type-arg]
-    problems: list[Problem] = field(default_factory=list)
-    problems_total: int = 0
-    pii_hits: dict[str, int] = field(default_factory=dict)
+    def __init__(self, config: ScanConfig) -> None:
+        self.config = config
+        self.out = Chunk()
+        self.counter = BatchCounter(config.tokenizer)
+        self.chat = config.method != "dpo"
+        self.noted = False
+        """Whether a line waiting in `pending` has something to add but its counts."""
+        self.pending: list[tuple[int, list[_Found] | tuple[()], bool, list[str] | None]] = []
 
-    def add(
-        self, line: int, code: str, message: str, col: int = 1, *, warning: bool = False
+    def read(self, handle: IO[bytes], first: bool) -> int:
+        """Checks the next line of `handle`; returns its length in bytes (0 at the end)."""
+        raw = handle.readline(BLOCK)
+        if len(raw) == BLOCK and raw[-1] != 10:  # a long line: read whole, in one allocation
+            raw = _long_line(handle, raw)
+        size = end = len(raw)
+        if not size:
+            return 0
+        out = self.out
+        out.lines += 1
+        line, begin, found = out.lines, 0, []
+        while end and raw[end - 1] in _NEWLINE:
+            end -= 1
+        if first and raw.startswith(BOM):
+            found.append(("bom", _BOM_MESSAGE, 1, False))
+            begin = len(BOM)
+        low, high = begin, end
+        while low < high and raw[low] in _SPACE:
+            low += 1
+        while high > low and raw[high - 1] in _SPACE:
+            high -= 1
+        if low == high:
+            found.append(("blank_line", _BLANK_MESSAGE, 1, False))
+            self._problems(line, found)
+            return size
+        view = memoryview(raw)
+        digest = hashlib.blake2b(view[low:high], digest_size=DIGEST_BYTES).digest()
+        try:
+            text = str(view[begin:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            byte = raw[begin + exc.start]
+            message = f"not UTF-8 (byte 0x{byte:02x}); save the file as UTF-8"
+            found.append(("encoding", message, exc.start + 1, False))
+            self._problems(line, found)
+            return size
+        del view, raw  # a long line is held once, as text, while it is parsed
+        try:
+            example = json.loads(text)
+            messages = example.get("messages") if type(example) is dict else None
+            chat = self.chat and type(messages) is list and len(example) == 1
+            if chat and messages and self.counter.add_plain(messages):  # checked, queued
+                self._counted(messages, line, found, digest, plain=True)
+                return size
+            too_deep = depth_problem(text, example)
+        except json.JSONDecodeError as exc:
+            found.append(("json", f"not valid JSON: {exc.msg}", exc.colno, False))
+            self._problems(line, found)
+            return size
+        except RecursionError:  # json recurses: nesting near 1,000 levels ends here
+            too_deep = too_deep_at(text)
+        del text
+        if too_deep:
+            found.append(("json_depth", too_deep, 1, False))
+            self._problems(line, found)
+            return size
+        self._example(example, line, found, digest)
+        return size
+
+    def _example(self, example: Any, line: int, found: list[_Found], digest: bytes) -> None:
+        out, config = self.out, self.config
+        problems = check_dpo(example) if config.method == "dpo" else check_chat(example)
+        if problems:
+            out.examples += 1
+            out.digests += digest
+            out.digest_lines.append(line)
+            found += [(code, message, 1, False) for code, message in problems]
+            self._problems(line, found)
+            return
+        messages = trained_messages(example, config.method)
+        self.counter.add(messages)
+        self._counted(messages, line, found, digest)
+
+    def _counted(
+        self,
+        messages: list[Any],
+        line: int,
+        found: list[_Found],
+        digest: bytes,
+        plain: bool = False,
     ) -> None:
-        self.problems_total += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            severity = "warning" if warning else "error"
-            self.problems.append(
-                Problem(line=line, col=col, severity=severity, code=code, message=message)
-            )
+        """An example without problems, queued in the counter (`plain`: by add_plain)."""
+        out = self.out
+        out.examples += 1
+        out.digests += digest
+        out.digest_lines.append(line)
+        out.messages += len(messages)
+        pii = None
+        if self.config.scan_pii and (not plain or could_hold([m["content"] for m in messages])):
+            pii = self._pii(messages)
+        self.pending.append((line, found or _NONE, True, pii))
+        self.noted = self.noted or bool(found or pii)
 
+    def _problems(self, line: int, found: list[_Found]) -> None:
+        """A line that is not an example without problems."""
+        self.pending.append((line, found, False, None))
+        self.noted = True
 
-def _check_line(
-    raw: bytes, line: int, first: bool, config: ScanConfig, counter: Counter, out: _Chunk
-) -> None:
-    data = raw.rstrip(b"\r\n")
-    if first and data.startswith(BOM):
-        out.add(
-            line,
-            "bom",
-            "the file starts with a byte order mark (BOM); save it as UTF-8 without BOM",
-        )
-        data = data[len(BOM) :]
-    if not data.strip():
-        out.add(line, "blank_line", "blank line; remove it (OpenAI rejects files with empty lines)")
-        return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        out.add(
-            line,
-            "encoding",
-            f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-            exc.start + 1,
-        )
-        return
-    try:
-        example = json.loads(text)
-        too_deep = depth_problem(text, example)
-    except json.JSONDecodeError as exc:
-        out.add(line, "json", f"not valid JSON: {exc.msg}", exc.colno)
-        return
-    except RecursionError:  # json recurses: nesting near 1,000 levels ends here
-        too_deep = too_deep_at(text)
-    if too_deep:
-        out.add(line, "json_depth", too_deep)
-        return
-    out.examples += 1
-    out.digests += hashlib.blake2b(data.strip(), digest_size=DIGEST_BYTES).digest()
-    out.digest_lines.append(line)
-    problems = check_dpo(example) if config.method == "dpo" else check_chat(example)
-    for code, message in problems:
-        out.add(line, code, message)
-    if problems:
-        return
-    messages = trained_messages(example, config.method)
-    out.messages += len(messages)
-    total, assistant = counter.messages(messages)
-    out.tokens.append(total)
-    out.assistant_tokens += assistant
-    if total > config.max_example_tokens:
-        out.over_limit += 1
-        out.add(
-            line,
-            "too_long",
-            f"{total:,} tokens, over the model's limit of {config.max_example_tokens:,} per "
-            "example: OpenAI truncates it, so its end is not trained on",
-            warning=True,
-        )
-    if config.scan_pii:
-        for index, value in texts(messages):
-            for hit in scan(value, config.pii_allowlist):
-                out.pii_hits[hit.kind] = out.pii_hits.get(hit.kind, 0) + 1
-                out.add(
-                    line,
-                    "pii",
+    def _pii(self, messages: list[Any]) -> list[str] | None:
+        written = texts(messages)
+        if not could_hold([value for _, value in written]):
+            return None
+        found = None
+        hits = self.out.pii_hits
+        for index, value in written:
+            for hit in scan(value, self.config.pii_allowlist):
+                hits[hit.kind] = hits.get(hit.kind, 0) + 1
+                found = found or []
+                found.append(
                     f"messages[{index}]: looks like personal data ({hit.kind}: {hit.masked}) but "
                     "the datasheet says redaction: pii_removed; remove it, or list the exact "
-                    "string in datasheet.pii_allowlist if it is not personal data",
+                    "string in datasheet.pii_allowlist if it is not personal data"
                 )
+        return found
+
+    def flush(self) -> None:
+        results = self.counter.flush()
+        out, limit = self.out, self.config.max_example_tokens
+        if not self.noted and (not results or max(results)[0] <= limit):  # nothing to add
+            out.tokens.extend([total for total, _ in results])
+            out.assistant_tokens += sum([assistant for _, assistant in results])
+            self.pending.clear()
+            return
+        self.noted, counts = False, iter(results)
+        for line, found, counted, pii in self.pending:
+            for code, message, col, warning in found:
+                out.add(line, code, message, col, warning=warning)
+            if not counted:
+                continue
+            total, assistant = next(counts)
+            out.tokens.append(total)
+            out.assistant_tokens += assistant
+            if total > limit:
+                out.over_limit += 1
+                out.add(
+                    line,
+                    "too_long",
+                    f"{total:,} tokens, over the model's limit of {limit:,} per example: "
+                    "OpenAI truncates it, so its end is not trained on",
+                    warning=True,
+                )
+            for message in pii or _NONE:
+                out.add(line, "pii", message)
+        self.pending.clear()
 
 
-def _scan_range(path: str, start: int, end: int, config: ScanConfig) -> _Chunk:
-    out = _Chunk()
-    counter = Counter(config.tokenizer)
+_BOM_MESSAGE = "the file starts with a byte order mark (BOM); save it as UTF-8 without BOM"
+_BLANK_MESSAGE = "blank line; remove it (OpenAI rejects files with empty lines)"
+
+
+def _skip_line(handle: IO[bytes]) -> int:
+    """Moves past the end of the current line, a block at a time; returns the bytes skipped."""
+    skipped = 0
+    while block := handle.read(BLOCK):
+        at = block.find(b"\n")
+        if at >= 0:
+            handle.seek(at + 1 - len(block), os.SEEK_CUR)
+            return skipped + at + 1
+        skipped += len(block)
+    return skipped
+
+
+def _long_line(handle: IO[bytes], start: bytes) -> bytes:
+    """The line that begins with `start` (BLOCK bytes without a newline), read at once: a
+    30 MB line is then 30 MB in memory, not a list of its pieces and their join."""
+    begin = handle.tell() - len(start)
+    length = len(start) + _skip_line(handle)
+    handle.seek(begin)
+    return handle.read(length)
+
+
+def scan_range(path: str, start: int, end: int, config: ScanConfig) -> Chunk:
+    """The lines that start in bytes [start, end) of the file."""
+    scan = _Range(config)
     with open(path, "rb") as handle:
         position = start
         if start:
             handle.seek(start - 1)
             if handle.read(1) != b"\n":
-                position += len(handle.readline())
+                position += _skip_line(handle)
+        counter, pending = scan.counter, scan.pending
         while position < end:
-            raw = handle.readline()
-            if not raw:
+            size = scan.read(handle, position == 0)
+            if not size:
                 break
-            out.lines += 1
-            _check_line(raw, out.lines, position == 0, config, counter, out)
-            position += len(raw)
-    return out
+            position += size
+            if counter.chars >= BATCH_CHARS or len(pending) >= BATCH_LINES:
+                scan.flush()
+    scan.flush()
+    return scan.out
 
 
 def _ranges(size: int, parts: int) -> list[tuple[int, int]]:
@@ -169,11 +260,11 @@ def _ranges(size: int, parts: int) -> list[tuple[int, int]]:
     return [(begin, min(size, begin + step)) for begin in range(0, size, step)]
 
 
-def _percentile(sorted_values: list[int], fraction: float) -> int:
-    if not sorted_values:
-        return 0
-    rank = math.ceil(fraction * len(sorted_values))  # nearest-rank percentile
-    return sorted_values[max(0, rank - 1)]
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - not Linux
 
 
 def scan_file(
@@ -186,82 +277,19 @@ def scan_file(
 ) -> tuple[DatasetReport, bytes]:
     """Validate `file`; returns the report and the digests of its examples (for overlaps)."""
     size = file.stat().st_size
-    parts = workers or os.cpu_count() or 1
+    parts = workers or cores()
     if size < parallel_from or parts == 1:
-        chunks = [_scan_range(str(file), 0, size, config)]
+        chunks = [scan_range(str(file), 0, size, config)]
     else:
-        with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:
-            futures = [
-                pool.submit(_scan_range, str(file), s, e, config) for s, e in _ranges(size, parts)
-            ]
-            chunks = [f.result() for f in futures]
-    return _merge(chunks, blob, config, size)
+        from concurrent.futures import ProcessPoolExecutor  # only for large files
 
-
-def _merge(
-    chunks: list[_Chunk], blob: str, config: ScanConfig, size: int
-) -> tuple[DatasetReport, bytes]:
-    problems: list[Problem] = []
-    total_problems = 0
-    tokens: list[int] = []
-    first_line: dict[bytes, int] = {}
-    digests = bytearray()
-    duplicates = 0
-    offset = 0
-    pii: dict[str, int] = {}
-    for chunk in chunks:
-        problems += [p.model_copy(update={"line": p.line + offset}) for p in chunk.problems]
-        total_problems += chunk.problems_total
-        tokens += chunk.tokens
-        for kind, count in chunk.pii_hits.items():
-            pii[kind] = pii.get(kind, 0) + count
-        for i, line in enumerate(chunk.digest_lines):
-            digest = bytes(chunk.digests[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES])
-            line += offset
-            seen = first_line.setdefault(digest, line)
-            if seen != line:
-                duplicates += 1
-                total_problems += 1
-                problems.append(
-                    Problem(
-                        line=line,
-                        severity="warning",
-                        code="duplicate",
-                        message=f"duplicate of line {seen}; duplicates weigh that example twice",
-                    )
-                )
-            else:
-                digests += digest
-        offset += chunk.lines
-    examples = sum(c.examples for c in chunks)
-    if size == 0:
-        problems.append(Problem(line=1, code="empty_file", message="the file is empty"))
-        total_problems += 1
-    problems.sort(key=lambda p: (p.line, p.col, p.code))
-    ordered = sorted(tokens)
-    report = DatasetReport(
-        checker_version=CHECKER_VERSION,
-        blob=blob,
-        method=config.method,
-        tokenizer=config.tokenizer.label(),
-        tokens_exact=config.tokenizer.exact,
-        lines=offset,
-        examples=examples,
-        messages=sum(c.messages for c in chunks),
-        tokens=TokenStats(
-            total=sum(ordered),
-            min=ordered[0] if ordered else 0,
-            mean=round(sum(ordered) / len(ordered), 1) if ordered else 0.0,
-            p95=_percentile(ordered, 0.95),
-            max=ordered[-1] if ordered else 0,
-            assistant=sum(c.assistant_tokens for c in chunks),
-            billed_per_epoch=sum(min(t, config.max_example_tokens) for t in ordered),
-        ),
-        over_limit=sum(c.over_limit for c in chunks),
-        max_example_tokens=config.max_example_tokens,
-        duplicates=duplicates,
-        pii_hits=pii,
-        problems=problems[:MAX_PROBLEMS],
-        problems_total=total_problems,
-    )
-    return report, bytes(digests)
+        load(config.tokenizer)  # once, here: each process would load it again
+        ranges = _ranges(size, parts * RANGES_PER_WORKER)
+        starts, ends = [s for s, _ in ranges], [e for _, e in ranges]
+        gc.freeze()  # the forked processes then leave the parent's objects (and pages) alone
+        try:
+            with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:
+                chunks = list(pool.map(scan_range, repeat(str(file)), starts, ends, repeat(config)))
+        finally:
+            gc.unfreeze()
+    return merge(chunks, blob, config, size, CHECKER_VERSION)
