@@ -291,3 +291,12 @@ def test_the_workflows_grant_issues_write_to_reconcile() -> None:
     assert workflow["permissions"]["issues"] == "write"
     template = (REPO / "trainer/scaffold/workflows/trainer-reconcile.yml.j2").read_text()
     assert "\n  issues: write " in template
+
+
+def test_a_job_that_fails_before_its_first_poll_fails_the_pass(world: World, run: Run) -> None:
+    """The provider reports the job failed already in the pass that creates it."""
+    world.emulator.state.fail_next_jobs.append(("invalid_training_file", "line 3 is empty"))
+    result = reconcile(world, run)
+    assert result.code == 1
+    assert f"FAILED   {SPEC}: job ftjob-" in result.out
+    assert "failed: invalid_training_file: line 3 is empty" in result.out

@@ -77,13 +77,11 @@ class TrainingJobs:
             return
         tags = job_tags(name, revision, record.attempt)
         info = self._adopt(name, tags) if claim is Claim.TAKEOVER else None
+        adopted = info is not None
         if info is None:
             info = self._create(name, revision, job, tags)
             if info is None:
                 return
-            adopted = False
-        else:
-            adopted = True
         created = info
         self._session.commit(
             lambda doc: self._record_created(doc, name, revision, created, adopted=adopted),
@@ -91,6 +89,9 @@ class TrainingJobs:
         )
         verb = "adopted" if adopted else "started"
         self._result.note(name, f"{verb} job {created.id} for revision {short(revision)}")
+        ended = self._session.doc.specs[name].revisions[revision]
+        if ended.phase is Phase.FAILED:  # it failed before the first poll could see it
+            self._result.fail(name, f"job {created.id} failed: {ended.error or 'no reason given'}")
 
     def _adopt_orphan(self, name: str, revision: str) -> None:
         """Another run intends to create this revision's job and may still be live. Looking
