@@ -12,21 +12,18 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from trainer.harness.evaluate import Evaluation, EvaluationRequest, evaluate
 from trainer.paths import RESPONSE_CACHE
 from trainer.phases import Phase
-from trainer.providers.base import Provider, ProviderRejected
+from trainer.providers.base import ProviderRejected
 from trainer.providers.batches import ACTIVE, BatchClient, BatchInfo
 from trainer.reconcile.batch_calls import MAX_LINE_ATTEMPTS, AnswersCache, BatchAnswers, Call
 from trainer.reconcile.batch_files import BatchFiles, outcomes_of
 from trainer.reconcile.batch_submit import BatchSubmitter, batch_tags
-from trainer.reconcile.identity import RunIdentity
-from trainer.reconcile.pass_result import PassResult
+from trainer.reconcile.pass_scope import PassScope
 from trainer.state.batch_record import BatchRecord
 from trainer.state.document import StateDocument
-from trainer.state.session import StateSession
 
 log = logging.getLogger("trainer.reconcile")
 MAX_ROUNDS = 4 + 2 * MAX_LINE_ATTEMPTS
@@ -62,22 +59,14 @@ def roles(request: EvaluationRequest) -> dict[str, str]:
 
 
 class BatchEvaluation:
-    def __init__(
-        self,
-        session: StateSession,
-        provider: Provider,
-        identity: RunIdentity,
-        result: PassResult,
-        root: Path,
-        client: BatchClient | None = None,
-    ) -> None:
-        self._session = session
-        self._provider = provider
-        self._identity = identity
-        self._result = result
-        self._root = root
+    def __init__(self, scope: PassScope, client: BatchClient | None = None) -> None:
+        self._session = scope.session
+        self._provider = scope.provider
+        self._identity = scope.identity
+        self._result = scope.result
+        self._root = scope.root
         self._client = client
-        self._files = BatchFiles(root, self.client)
+        self._files = BatchFiles(scope.root, self.client)
 
     def client(self) -> BatchClient:
         if self._client is None:

@@ -22,6 +22,7 @@ from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.job_status import poll_jobs
 from trainer.reconcile.model_evaluation import TrainedModelEvaluation
 from trainer.reconcile.pass_result import PassResult
+from trainer.reconcile.pass_scope import PassScope
 from trainer.reconcile.pull_requests import (
     BackendFactory,
     PromotionPullRequests,
@@ -70,12 +71,9 @@ class Executor:
             check.pricing,
             remote,
         )
+        scope = PassScope(session, provider, identity, self.result, root)
         self._evaluation = TrainedModelEvaluation(
-            session,
-            provider,
-            identity,
-            self.result,
-            root,
+            scope,
             check.suites,
             check.calibration,
             check.ws.registry,
@@ -89,11 +87,7 @@ class Executor:
         )
         """Alert issues; a feature with its own kinds calls `raise_` and `resolve`."""
         self._watch = ProductionWatch(
-            session,
-            provider,
-            identity,
-            self.result,
-            root,
+            scope,
             check.suites,
             check.calibration,
             on_verdict=self._watch_verdict,

@@ -20,19 +20,16 @@ from trainer.phases import Phase
 from trainer.planner import DesiredSpec
 from trainer.promotion.registry_edit import bound_version
 from trainer.providers.base import (
-    Provider,
     ProviderAuthError,
     ProviderError,
     ProviderUnreachable,
 )
 from trainer.reconcile.batch_evaluation import BatchEvaluation, Waiting
 from trainer.reconcile.batch_report import batch_report_line
-from trainer.reconcile.identity import RunIdentity
-from trainer.reconcile.pass_result import PassResult
+from trainer.reconcile.pass_scope import PassScope
 from trainer.short_ids import short
 from trainer.specs.workspace import JobSpec, RegistryFile
 from trainer.state.document import EvaluationRecord, StateDocument
-from trainer.state.session import StateSession
 
 log = logging.getLogger("trainer.reconcile")
 
@@ -114,26 +111,22 @@ def _needs_evaluation(
 class TrainedModelEvaluation:
     def __init__(
         self,
-        session: StateSession,
-        provider: Provider,
-        identity: RunIdentity,
-        result: PassResult,
-        root: Path,
+        scope: PassScope,
         suites: dict[str, LoadedSuite],
         calibration: dict[str, CalibrationSet],
         registry: Mapping[str, RegistryFile],
         pricing: Pricing,
     ) -> None:
-        self._session = session
-        self._provider = provider
-        self._identity = identity
-        self._result = result
-        self._root = root
+        self._session = scope.session
+        self._provider = scope.provider
+        self._identity = scope.identity
+        self._result = scope.result
+        self._root = scope.root
         self._suites = suites
         self._calibration = calibration
         self._registry = registry
         self._pricing = pricing
-        self._batches = BatchEvaluation(session, provider, identity, result, root)
+        self._batches = BatchEvaluation(scope)
 
     def cancel_stale_batches(self, desired: Mapping[str, DesiredSpec]) -> None:
         """Batches no current evaluation waits for are cancelled (spec removed or replaced,

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from trainer.digests import sha256_of
 from trainer.harness.cache import ResponseCache
@@ -23,14 +22,12 @@ from trainer.harness.evaluate import Evaluation, evaluate, request_for_spec
 from trainer.harness.loading import LoadedSuite
 from trainer.paths import RESPONSE_CACHE
 from trainer.planner import DesiredSpec
-from trainer.providers.base import Provider, ProviderAuthError, ProviderError
-from trainer.reconcile.identity import RunIdentity
+from trainer.providers.base import ProviderAuthError, ProviderError
 from trainer.reconcile.model_evaluation import failure_text, score_table, write_reports
-from trainer.reconcile.pass_result import PassResult
+from trainer.reconcile.pass_scope import PassScope
 from trainer.specs.models import ModelVersion, RegistryModel
 from trainer.specs.workspace import JobSpec, RegistryFile
 from trainer.state.document import StateDocument
-from trainer.state.session import StateSession
 from trainer.state.watch_record import WatchRecord
 
 log = logging.getLogger("trainer.reconcile")
@@ -140,20 +137,16 @@ def _drops(result: Evaluation, recorded: Mapping[str, float], margin: float | No
 class ProductionWatch:
     def __init__(
         self,
-        session: StateSession,
-        provider: Provider,
-        identity: RunIdentity,
-        result: PassResult,
-        root: Path,
+        scope: PassScope,
         suites: dict[str, LoadedSuite],
         calibration: dict[str, CalibrationSet],
         on_verdict: DropHook | None = None,
     ) -> None:
-        self._session = session
-        self._provider = provider
-        self._identity = identity
-        self._result = result
-        self._root = root
+        self._session = scope.session
+        self._provider = scope.provider
+        self._identity = scope.identity
+        self._result = scope.result
+        self._root = scope.root
         self._suites = suites
         self._calibration = calibration
         self._on_verdict = on_verdict
