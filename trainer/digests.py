@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 CHUNK = 1024 * 1024
+HASHED = (".yaml", ".yml")
+"""Files hashed rather than looked up in git's index: YAML files are small (at most
+MAX_YAML_BYTES), and hashing them is quicker than asking git (an import, two processes)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -34,8 +37,9 @@ class FileDigests:
     """Blob ids of repository files, read from git's index where the file is unchanged.
 
     For a tracked file whose stat data git still trusts, the index already holds the
-    blob id, so a large unchanged dataset is never read. Anything else (untracked,
-    modified, no git at all, another object format) is hashed here the way git would.
+    blob id, so a large unchanged dataset is never read. Anything else (YAML files,
+    untracked, modified, no git at all, another object format) is hashed here the way
+    git would.
     """
 
     def __init__(self, root: Path) -> None:
@@ -71,6 +75,6 @@ class FileDigests:
 
     def __call__(self, rel_path: str) -> str:
         if rel_path not in self._cache:
-            known = self._index().get(rel_path)
+            known = None if rel_path.endswith(HASHED) else self._index().get(rel_path)
             self._cache[rel_path] = known or blob_id(self.root / rel_path)
         return self._cache[rel_path]

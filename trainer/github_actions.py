@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from trainer.logs import scrub
 
 
-def write_step_summary(markdown: str) -> bool:
-    """Append to the job summary when Actions provides one; False otherwise."""
+def write_step_summary(markdown: str | Callable[[], str]) -> bool:
+    """Append to the job summary when Actions provides one; False otherwise. `markdown`
+    may be a function making it: then it is made only for a job summary."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return False
+    if callable(markdown):
+        markdown = markdown()
     with Path(target).open("a", encoding="utf-8") as handle:
         handle.write(scrub(markdown.rstrip("\n")) + "\n\n")
     return True

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from trainer.paths import STATE_FILE
-from trainer.state.backend import StateStore
-from trainer.state.store import open_store
+
+if TYPE_CHECKING:
+    from trainer.state.backend import StateStore
 
 DEFAULT_STATE = f"file:{STATE_FILE}"
 
@@ -22,16 +24,20 @@ class Settings:
     verbosity: int
 
     def store(self) -> StateStore:
+        from trainer.state.store import open_store  # the state's models: for commands using it
+
         return open_store(self.state_url, self.repo)
 
 
 def find_repo(explicit: Path | None) -> Path:
     """--repo, else the git work tree around the current directory, else the directory."""
+    if explicit is not None:
+        return explicit.resolve()
     import git  # GitPython is slow to import; only this needs it here
 
-    start = explicit or Path.cwd()
+    start = Path.cwd()
     try:
-        tree = git.Repo(start, search_parent_directories=explicit is None).working_tree_dir
+        tree = git.Repo(start, search_parent_directories=True).working_tree_dir
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         tree = None
     return Path(tree) if tree else start.resolve()

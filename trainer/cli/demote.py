@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from trainer.cli.context import Settings, pass_settings
+from trainer.clock import utcnow
 from trainer.errors import EXIT_OK
-from trainer.state.document import utcnow
 
 
 @click.command("demote")

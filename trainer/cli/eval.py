@@ -68,7 +68,6 @@ def eval_command(
     from trainer.harness.standalone import standalone_request
     from trainer.logs import scrub
     from trainer.paths import RESPONSE_CACHE
-    from trainer.reconcile.batch_standalone import run_batch_eval_blocking
 
     request = standalone_request(
         settings.repo,
@@ -87,6 +86,8 @@ def eval_command(
     gc.freeze()  # what is loaded by now stays: full collections need not walk it each time
     try:
         # a rejected key or an API out of reach stops the evaluation: one error, no verdict
+        if batch:  # its imports are for batches only
+            from trainer.reconcile.batch_standalone import run_batch_eval_blocking
         run = run_batch_eval_blocking if batch else evaluate
         result = run(OpenAIProvider(), cache, request, progress)
     finally:
@@ -100,7 +101,7 @@ def eval_command(
         click.echo(f"report written to {out}", err=True)
     else:
         click.echo(text, nl=False)
-    write_step_summary(text if output_format == "markdown" else render_markdown(result))
+    write_step_summary(text if output_format == "markdown" else lambda: render_markdown(result))
     limits = result.limits
     if limits is not None and limits.rate_limited:
         click.echo(

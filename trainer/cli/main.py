@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import tempfile
@@ -107,5 +108,12 @@ def _main(argv: Sequence[str] | None) -> int:
     return int(result) if isinstance(result, int) else 0
 
 
+GC_THRESHOLDS = (200_000, 30, 30)
+"""A command allocates much and frees little: collecting every 700 allocations took a
+tenth of `trainer eval`'s time (mypy's setting, for the same reason)."""
+
+
 def entry() -> None:
+    """The `trainer` command."""
+    gc.set_threshold(*GC_THRESHOLDS)
     sys.exit(main())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from trainer.clock import utcnow
 from trainer.harness.cache import ResponseCache
 from trainer.harness.calibration import Agreement, CalibrationSet, calibrate
 from trainer.harness.gate import Deltas, Gate, GateRules, decide
@@ -21,7 +22,6 @@ from trainer.harness.samples import CaseInput, SelectedTest, render_case
 from trainer.harness.scoring import Scores, paired_differences, score_cases
 from trainer.providers.base import Provider
 from trainer.specs.models import TrainingJob
-from trainer.state.document import utcnow
 
 EMULATOR_FINGERPRINT = "trainer-emulator"
 

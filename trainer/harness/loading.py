@@ -102,21 +102,10 @@ def _param_problems(
     try:
         check_type.params.model_validate({k: v for k, v in given.items() if k in known})
     except ValidationError as exc:
-        for d in validation_diagnostics(exc, check_type.params, _within(position, at)):
+        for d in validation_diagnostics(exc, check_type.params, position.within(at)):
             # located within the check; named from the top of the suite, like other errors
             out.append(replace(d, message=f"{dotted(at)}.{d.message}"))
     return out
-
-
-def _within(doc: YamlDocument, at: Loc) -> YamlDocument:
-    """The part of `doc` at `at`, as a document of its own (with the same positions)."""
-    n = len(at)
-    return YamlDocument(
-        doc.path,
-        None,
-        {loc[n:]: pos for loc, pos in doc.value_positions.items() if loc[:n] == at},
-        {loc[n:]: pos for loc, pos in doc.key_positions.items() if loc[:n] == at},
-    )
 
 
 def default_suites() -> dict[str, LoadedSuite]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2.sandbox
+from typing import TYPE_CHECKING, Any
 
 from trainer.harness.loading import LoadedSuite
 from trainer.harness.suites import Case, Check, Test
 
-_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+if TYPE_CHECKING:
+    import jinja2.sandbox
+
+
+@functools.cache
+def _templates() -> jinja2.sandbox.SandboxedEnvironment:
+    """Prompt templates' environment, made when a suite first uses one (not on import)."""
+    import jinja2.sandbox
+
+    return jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ def render_case(selected: SelectedTest, case: Case) -> CaseInput:
     if case.messages is not None:
         return CaseInput(selected, case, [prefix + [m.model_dump() for m in case.messages]])
     assert case.prompt is not None
-    template = _ENV.from_string(case.prompt)
+    template = _templates().from_string(case.prompt)
     bindings: list[dict[str, Any]] = [{**case.vars, **v} for v in (case.variants or [{}])]
     return CaseInput(
         selected,

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from trainer.atomic import atomic_write
+from trainer.clock import utcnow
 from trainer.errors import TrainerError
 from trainer.logs import scrub
 from trainer.paths import LOCAL_DIR
 from trainer.promotion.issues import Issue
-from trainer.state.document import utcnow
 
 ALERTS = f"{LOCAL_DIR}/alerts"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

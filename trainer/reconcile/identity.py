@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from trainer.clock import utcnow
 from trainer.logs import current_run_id
-from trainer.state.document import Intent, IntentOp, utcnow
+from trainer.state.document import Intent, IntentOp
 
 LEASE = timedelta(minutes=15)
 """How long another run's unfinished intent is respected before this run takes over."""

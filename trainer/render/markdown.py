@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 GITHUB_BODY_LIMIT = 65_536
 """The most characters GitHub accepts in a pull request or comment body."""
@@ -279,6 +280,8 @@ def show_value(value: Any) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2  # when a first report is rendered: JSON and JUnit reports never need it
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("trainer", "templates"),
         autoescape=False,

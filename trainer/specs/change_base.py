@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import git
-
-from trainer.promotion.branches import base_branch, origin_default_branch
 from trainer.specs.yaml_source import MAX_YAML_BYTES
+
+if TYPE_CHECKING:  # GitPython is imported when a base is read, not by every command
+    import git
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class BaseFiles:
 
 
 def _text(blob: Any) -> str | None:
+    import git
+
     if blob is None or blob.type != "blob" or blob.size > MAX_YAML_BYTES:
         return None
     try:
@@ -53,6 +55,8 @@ def _entries(tree: Any, folder: str) -> dict[str, Any]:
 
 
 def _merge_base(repo: git.Repo, head: Any, ref: str) -> Any:
+    import git
+
     try:
         tip = repo.commit(ref)
         found = repo.merge_base(head, tip)
@@ -62,6 +66,8 @@ def _merge_base(repo: git.Repo, head: Any, ref: str) -> Any:
 
 
 def _base(repo: git.Repo, root: Path, head: Any) -> tuple[str, Any, str | None]:
+    from trainer.promotion.branches import base_branch, origin_default_branch
+
     pull_request = os.environ.get("GITHUB_BASE_REF")
     branch = (
         pull_request
@@ -82,6 +88,8 @@ def _base(repo: git.Repo, root: Path, head: Any) -> tuple[str, Any, str | None]:
 def read_base_files(root: Path, paths: list[str]) -> BaseFiles | None:
     """`paths` (repo-relative) at the base of the change; None when `root` is not in a git
     work tree or it has no commit yet: then there is no base and nothing to compare."""
+    import git
+
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):

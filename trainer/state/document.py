@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trainer.clock import utcnow
 from trainer.errors import StateError
 from trainer.logs import scrub
 from trainer.phases import Phase, can_move
@@ -24,10 +25,6 @@ from trainer.state.batch_record import BatchRecord
 from trainer.state.watch_record import WatchRecord
 
 SCHEMA_VERSION = 1
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 class StateModel(BaseModel):
