@@ -103,22 +103,31 @@ class Builder:
 class _Open:
     """A list or mapping being composed, with its expanded size and height so far."""
 
+    __slots__ = ("height", "key", "node", "pairs", "size")
+
     def __init__(self, node: Any) -> None:
         self.node, self.size, self.height = node, 1, 1
         self.key: yaml.Node | None = None
+        self.pairs = isinstance(node, yaml.MappingNode)
 
 
 def _new_node(loader: Any, event: Any) -> yaml.Node:
-    """The node a scalar or collection-start event begins, tagged as PyYAML's composer does."""
-    tag, start, end = event.tag, event.start_mark, event.end_mark
-    if isinstance(event, yaml.ScalarEvent):
-        if tag in (None, "!"):
-            tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        return yaml.ScalarNode(tag, event.value, start, end, event.style)
+    """The node a collection-start event begins, tagged as PyYAML's composer does."""
+    tag = event.tag
     kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
     if tag in (None, "!"):
         tag = loader.resolve(kind, None, event.implicit)
-    return kind(tag, [], start, None, flow_style=event.flow_style)
+    return kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+
+
+def _add(parent: _Open, node: yaml.Node) -> None:
+    if not parent.pairs:
+        parent.node.value.append(node)
+    elif parent.key is None:
+        parent.key = node
+    else:
+        parent.node.value.append((parent.key, node))
+        parent.key = None
 
 
 def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
@@ -130,10 +139,32 @@ def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
     loader.get_event()  # document start
     anchors: dict[str, yaml.Node] = {}
     measured: dict[int, tuple[int, int]] = {}  # closed collections: (expanded size, height)
+    tags: dict[tuple[str, Any], str] = {}  # a plain scalar's implicit tag, by value
     stack: list[_Open] = []
     total = 0
+    next_event, resolve = loader.get_event, loader.resolve
+    scalar_event, scalar_node = yaml.ScalarEvent, yaml.ScalarNode
+    node: yaml.Node | None = None
     while True:
-        event = loader.get_event()
+        event: Any = next_event()
+        if type(event) is scalar_event and event.anchor is None:  # most events: the quick way
+            tag, value = event.tag, event.value
+            if tag is None or tag == "!":
+                key = (value, event.implicit)
+                tag = tags.get(key)
+                if tag is None:
+                    tag = tags[key] = resolve(scalar_node, value, event.implicit)
+            start: Any = event.start_mark  # libyaml's marks are not PyYAML's Mark class
+            end: Any = event.end_mark
+            node = scalar_node(tag, value, start, end, event.style)
+            total += 1
+            if total > MAX_YAML_NODES:
+                raise fail(TOO_MANY, *mark_position(start))
+            if not stack:
+                break
+            stack[-1].size += 1
+            _add(stack[-1], node)
+            continue
         mark, anchor = event.start_mark, getattr(event, "anchor", None)
         if isinstance(event, yaml.CollectionEndEvent):
             done = stack.pop()
@@ -154,8 +185,16 @@ def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
                     raise yaml.composer.ComposerError(
                         first, anchors[anchor].start_mark, "second occurrence", mark
                     )
-                node, culprit = _new_node(loader, event), ""
-                size, height = 1, int(not isinstance(node, yaml.ScalarNode))
+                if isinstance(event, scalar_event):  # an anchored scalar
+                    tag = event.tag
+                    if tag in (None, "!"):
+                        tag = resolve(scalar_node, event.value, event.implicit)
+                    end = event.end_mark
+                    node = scalar_node(tag, event.value, mark, end, event.style)
+                else:
+                    node = _new_node(loader, event)
+                culprit = ""
+                size, height = 1, int(not isinstance(node, scalar_node))
                 if anchor is not None:
                     anchors[anchor] = node
             total += size
@@ -171,15 +210,9 @@ def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
         parent = stack[-1]
         parent.size += size
         parent.height = max(parent.height, height + 1)
-        if isinstance(parent.node, yaml.SequenceNode):
-            parent.node.value.append(node)
-        elif parent.key is None:
-            parent.key = node
-        else:
-            parent.node.value.append((parent.key, node))
-            parent.key = None
+        _add(parent, node)
     loader.get_event()  # document end
     if not loader.check_event(yaml.StreamEndEvent):
         where = mark_position(loader.get_event().start_mark)
         raise fail("YAML syntax error: more than one YAML document; keep one per file", *where)
-    return node  # type: ignore[no-any-return]
+    return node
