@@ -31,6 +31,7 @@ files off: with them, 0.121.20 crashes on exit on Node 20). Without node and npm
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -54,6 +55,7 @@ from trainer.harness.loading import LoadedSuite
 from trainer.harness.runner import RunSettings
 from trainer.harness.samples import SelectedTest
 from trainer.harness.suites import Suite
+from trainer.providers.openai_async import http_library
 from trainer.providers.openai_provider import OpenAIProvider
 
 HERE = Path(__file__).resolve().parent
@@ -187,6 +189,57 @@ def in_process(endpoint: Stub, test: SelectedTest, concurrency: int) -> tuple[fl
         gc.unfreeze()
 
 
+def bare_clients(endpoint: Stub, cases: int, concurrency: int) -> tuple[float, float]:
+    """(raw aiohttp, the openai SDK alone): the wall time of the same N requests, C at a
+    time, with neither grading nor anything else of trainer; what any client reaches
+    against this endpoint, and what the SDK costs on top."""
+    import aiohttp
+    import openai
+
+    bodies = [
+        {"model": MODEL, "messages": [{"role": "user", "content": question(i)}], "temperature": 0}
+        for i in range(cases)
+    ]
+
+    async def run(send: Any) -> float:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(body: dict[str, Any]) -> None:
+            async with gate:
+                await send(body)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(b) for b in bodies))
+        return time.perf_counter() - start
+
+    async def both() -> tuple[float, float]:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def raw(body: dict[str, Any]) -> None:
+                async with session.post(f"{endpoint.url}/chat/completions", json=body) as reply:
+                    json.loads(await reply.read())
+
+            await run(raw)  # warm: connections
+            raw_wall = await run(raw)
+        pool = http_library().Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency
+        )
+        http = openai.DefaultAioHttpClient(limits=pool)  # the SDK's own aiohttp client
+        async with openai.AsyncOpenAI(
+            api_key="bench", base_url=endpoint.url, http_client=http
+        ) as sdk:
+
+            async def typed(body: dict[str, Any]) -> None:
+                await sdk.chat.completions.create(**body)
+
+            await run(typed)
+            sdk_wall = await run(typed)
+        return raw_wall, sdk_wall
+
+    return asyncio.run(both())
+
+
 def trainer_cli(endpoint: Stub, repo: Path, concurrency: int, cache: bool = False) -> float:
     args = [TRAINER, "--repo", str(repo), "eval", "--model", MODEL, "--format", "json"]
     args += ["--concurrency", str(concurrency), "--out", str(repo / "report.json")]
@@ -282,6 +335,8 @@ class Row:
     promptfoo_cli: list[float] = field(default_factory=list)
     promptfoo_eval: list[float] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    sdk: list[float] = field(default_factory=list)
 
 
 def median(values: list[float]) -> float | None:
@@ -332,6 +387,11 @@ def measure(
                     row.requests.append(endpoint.requests() - before)
                     row.promptfoo_cli.append(pf_wall)
                     row.promptfoo_eval.append(pf_eval)
+        if row.latency_ms:
+            for _ in range(repeats):
+                raw, sdk = bare_clients(endpoint, cases, row.concurrency)
+                row.raw.append(raw)
+                row.sdk.append(sdk)
         print(
             f"  L={row.latency_ms:g}ms C={row.concurrency}: evaluation "
             + ", ".join(f"{v:.2f}" for v in row.evaluation)
@@ -367,6 +427,26 @@ def table(rows: list[Row], cases: int, promptfoo: bool) -> list[str]:
             f"{fmt(p_cli) if promptfoo else 'skipped'} | {fmt(p_eval)} | "
             f"{fmt(ratio(p_cli, t_cli), '×', 1)} | {fmt(ratio(p_eval, evaluation), '×', 1)} | "
             f"{fmt(ratio(p_cli, evaluation), '×', 1)} |"
+        )
+    return lines
+
+
+def floors(rows: list[Row], cases: int) -> list[str]:
+    """What a bare client reaches against the same endpoint: where the time goes."""
+    lines = [
+        "| C | ideal N·L/C | raw aiohttp, no SDK | × ideal | the openai SDK alone | × ideal "
+        "| trainer evaluation | × ideal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        if not row.latency_ms or not row.raw:
+            continue
+        ideal = cases * row.latency_ms / 1000 / row.concurrency
+        walls = [median(row.raw), median(row.sdk), median(row.evaluation)]
+        lines.append(
+            f"| {row.concurrency} | {fmt(ideal)} | "
+            + " | ".join(f"{fmt(w)} | {fmt(ratio(w, ideal), '×')}" for w in walls)
+            + " |"
         )
     return lines
 
@@ -500,6 +580,16 @@ def main() -> None:
     )
     print()
     for line in table(rows, args.cases, promptfoo is not None):
+        print(line)
+    print()
+    print()
+    print(
+        f"Floors at L = {args.latency_ms:g} ms: the same {args.cases} requests from a bare "
+        "client (raw aiohttp; the openai SDK's chat.completions.create over its aiohttp "
+        "client), C at a time, nothing graded:"
+    )
+    print()
+    for line in floors(rows, args.cases):
         print(line)
     print()
     for line in targets(rows, args.cases, args.fast_concurrency, promptfoo is not None):
