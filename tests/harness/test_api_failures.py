@@ -123,6 +123,45 @@ def test_a_refused_key_stops_eval_with_one_clear_message(
     )
 
 
+def test_a_used_up_quota_stops_eval_with_one_clear_message(
+    emu: RunningEmulator,
+    run: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """429 insufficient_quota: no wait makes it pass, so no case is retried or failed one
+    by one into a 0.000 gate; the evaluation stops, as for a rejected key."""
+    monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", WRONG_KEY)
+    emu.state.faults.append(parse_fault("POST /v1/chat/completions=429,code=insufficient_quota"))
+    out = tmp_path / "report.json"
+    started = time.monotonic()
+    result = run("--repo", REPO, "eval", "--model", MODEL, "--no-cache", "--out", out)
+    quiet(caplog, result.out, result.err)
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        f"error: the API at {emu.base_url} refused the request: the quota of the key's "
+        "account is used up (429 insufficient_quota: Injected fault: HTTP 429 (emulator)); "
+        "check its plan and billing"
+    ], result.err
+    assert not out.exists(), "no report of an evaluation that did not happen"
+    assert sum(emu.state.requests.values()) <= RunSettings().concurrency
+    assert time.monotonic() - started < 30, "no backoff: a quota does not come back by waiting"
+
+
+def test_a_rate_limit_is_not_taken_for_a_used_up_quota(emu: RunningEmulator) -> None:
+    emu.state.faults.append(parse_fault("POST /v1/chat/completions=429x2,retry-after=0.01"))
+    provider = OpenAIProvider(api_key=WRONG_KEY, base_url=emu.base_url)
+    request = EvaluationRequest(
+        model=MODEL, tests=selected(suite(4)), settings=RunSettings(concurrency=1)
+    )
+    result = evaluate(provider, ResponseCache(None), request)
+    assert result.limits is not None
+    assert result.limits.rate_limited == 2
+    assert result.scores.unanswered == 0
+
+
 def test_an_unreachable_api_ends_eval_at_once_saying_so(
     closed_url: str,
     run: Run,

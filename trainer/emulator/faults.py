@@ -18,6 +18,8 @@ class Fault:
     times: int | None = None
     """How many matching requests it affects; None: all of them."""
     retry_after: float | None = None
+    code: str | None = None
+    """The error's `code` (as OpenAI's `insufficient_quota`); `emulated_fault` if None."""
     latency: float = 0.0
     """Seconds added before answering."""
     hang: bool = False
@@ -36,24 +38,28 @@ class Fault:
 _SPEC = re.compile(
     r"^(?P<route>[A-Z*]+ \S+)="
     r"(?:(?P<status>\d{3})(?:x(?P<times>\d+))?(?:,retry-after=(?P<retry>[\d.]+))?"
+    r"(?:,code=(?P<code>[a-z_]+))?"
     r"|latency:(?P<latency>[\d.]+)ms|(?P<hang>hang))$"
 )
 
 
 def parse_fault(text: str) -> Fault:
-    """Parse `'POST /v1/fine_tuning/jobs=429x3,retry-after=1'`, `'* /v1/*=latency:50ms'`,
-    or `'GET /v1/*=hang'`."""
+    """Parse `'POST /v1/fine_tuning/jobs=429x3,retry-after=1'`,
+    `'POST /v1/chat/completions=429,code=insufficient_quota'`, `'* /v1/*=latency:50ms'`, or
+    `'GET /v1/*=hang'`."""
     match = _SPEC.match(text.strip())
     if not match:
         raise UsageError(
-            f"--fault {text!r}: expected 'METHOD /path=STATUS[xTIMES][,retry-after=S]', "
-            "'METHOD /path=latency:MSms' or 'METHOD /path=hang' (wildcards * allowed)"
+            f"--fault {text!r}: expected 'METHOD /path=STATUS[xTIMES][,retry-after=S]"
+            "[,code=CODE]', 'METHOD /path=latency:MSms' or 'METHOD /path=hang' (wildcards * "
+            "allowed)"
         )
     return Fault(
         route=match["route"],
         status=int(match["status"]) if match["status"] else None,
         times=int(match["times"]) if match["times"] else None,
         retry_after=float(match["retry"]) if match["retry"] else None,
+        code=match["code"],
         latency=float(match["latency"]) / 1000 if match["latency"] else 0.0,
         hang=bool(match["hang"]),
     )

@@ -73,7 +73,9 @@ class Guard:
         if not fault.status:
             return None
         response = error(
-            fault.status, f"Injected fault: HTTP {fault.status} (emulator)", "emulated_fault"
+            fault.status,
+            f"Injected fault: HTTP {fault.status} (emulator)",
+            fault.code or "emulated_fault",
         )
         if fault.retry_after is not None:
             response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"

@@ -22,6 +22,11 @@ class ProviderAuthError(ProviderError):
         self.status = status
 
 
+class ProviderQuotaExceeded(ProviderAuthError):
+    """The key's account has no quota left (429 `insufficient_quota`): no wait makes a
+    request pass, so an evaluation stops as it does for a rejected key."""
+
+
 class ProviderRejected(ProviderError):
     """The provider refused this request (a bad parameter, an unknown model): a spec problem."""
 

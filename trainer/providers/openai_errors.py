@@ -14,6 +14,7 @@ import openai
 from trainer.providers.base import (
     ProviderAuthError,
     ProviderError,
+    ProviderQuotaExceeded,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
@@ -70,6 +71,12 @@ def _fatal(exc: openai.OpenAIError, endpoint: str) -> ProviderError | None:
             f"the API at {endpoint} refused the key (403, permission denied: {_message(exc)}): "
             "set OPENAI_API_KEY to a key with access to it",
             status=403,
+        )
+    if isinstance(exc, openai.RateLimitError) and _code(exc) == "insufficient_quota":
+        return ProviderQuotaExceeded(
+            f"the API at {endpoint} refused the request: the quota of the key's account is "
+            f"used up (429 insufficient_quota: {_message(exc)}); check its plan and billing",
+            status=429,
         )
     reason = unreachable_reason(exc)
     if reason is not None:
