@@ -103,13 +103,26 @@ class BatchClient:
     def retrieve(self, batch_id: str) -> BatchInfo:
         return self._call("get batch", lambda: _info(self.client.batches.retrieve(batch_id)))
 
-    def find(self, metadata: Mapping[str, str]) -> list[BatchInfo]:
-        """Batches whose metadata contains all of `metadata`, newest first (the API has no
-        metadata filter for batches: the list is read and filtered here)."""
+    def find(
+        self, metadata: Mapping[str, str], since: float | None = None, page: int = 100
+    ) -> list[BatchInfo]:
+        """Batches whose metadata contains all of `metadata`, in the API's order (the API
+        has no metadata filter for batches: the list is read and filtered here).
+
+        With `since` (Unix seconds: no batch sought is older), reading stops at the first
+        older batch once the list shows itself newest first, as OpenAI lists them: an
+        account's thousands of old batches are not paged through."""
 
         def search() -> list[BatchInfo]:
-            found = []
-            for batch in self.client.batches.list(limit=100):
+            found: list[BatchInfo] = []
+            newest_first, previous = True, None
+            for batch in self.client.batches.list(limit=page):
+                created = batch.created_at
+                if previous is not None and created > previous:
+                    newest_first = False
+                if newest_first and previous is not None and since is not None and created < since:
+                    break
+                previous = created
                 tags = batch.metadata or {}
                 if all(tags.get(k) == v for k, v in metadata.items()):
                     found.append(_info(batch))

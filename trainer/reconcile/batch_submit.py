@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 from trainer import failpoints
 from trainer.providers.base import ProviderError
@@ -19,6 +20,10 @@ from trainer.short_ids import short
 from trainer.state.batch_record import BatchRecord
 from trainer.state.document import StateDocument
 from trainer.state.session import StateSession
+
+CLOCK_SKEW = timedelta(days=1)
+"""How far the API's clock may be from ours: a claimed batch was created after its claim,
+so adopting it reads the batch list back to the claim, less this, not the whole list."""
 
 log = logging.getLogger("trainer.reconcile")
 
@@ -81,7 +86,8 @@ class BatchSubmitter:
         if any(self._live(b) for b in claimed):
             return False
         for batch in claimed:
-            found = self._client().find(self._tags(batch))
+            since = (batch.claimed_at - CLOCK_SKEW).timestamp() if batch.claimed_at else None
+            found = self._client().find(self._tags(batch), since)
             key = (batch.round, batch.role)
             if found:
                 log.info("adopted batch %s created by an earlier run", found[0].id)
