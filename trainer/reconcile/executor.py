@@ -59,19 +59,10 @@ class Executor:
         self._pull_requests = PromotionPullRequests(
             session, identity, self.result, root, check.ws.jobs, open_backend
         )
-        remote = RemoteDatasets(check)
-        uploads = Uploads(session, provider, identity, root, check.digests, remote)
-        self._jobs = TrainingJobs(
-            session,
-            provider,
-            identity,
-            self.result,
-            uploads,
-            self._pull_requests,
-            check.pricing,
-            remote,
-        )
         scope = PassScope(session, provider, identity, self.result, root)
+        remote = RemoteDatasets(check)
+        uploads = Uploads(scope, check.digests, remote)
+        self._jobs = TrainingJobs(scope, uploads, self._pull_requests, check.pricing, remote)
         self._evaluation = TrainedModelEvaluation(
             scope,
             check.suites,

@@ -12,22 +12,19 @@ from trainer.planner import DesiredSpec
 from trainer.providers.base import (
     JobInfo,
     JobRequest,
-    Provider,
     ProviderError,
     ProviderRejected,
 )
 from trainer.providers.status import TERMINAL_STATUSES
 from trainer.reconcile.claims import Claim, Moot, claim_revision
-from trainer.reconcile.identity import RunIdentity
 from trainer.reconcile.job_status import apply_job
-from trainer.reconcile.pass_result import PassResult
+from trainer.reconcile.pass_scope import PassScope
 from trainer.reconcile.pull_requests import PromotionPullRequests
 from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.reconcile.uploads import Uploads
 from trainer.short_ids import short
 from trainer.specs.workspace import JobSpec
 from trainer.state.document import IntentOp, StateDocument
-from trainer.state.session import StateSession
 
 log = logging.getLogger("trainer.reconcile")
 
@@ -40,20 +37,17 @@ def job_tags(name: str, revision: str, attempt: int) -> dict[str, str]:
 class TrainingJobs:
     def __init__(
         self,
-        session: StateSession,
-        provider: Provider,
-        identity: RunIdentity,
-        result: PassResult,
+        scope: PassScope,
         uploads: Uploads,
         pull_requests: PromotionPullRequests,
         pricing: Pricing,
         remote: RemoteDatasets,
     ) -> None:
-        self._session = session
+        self._session = scope.session
         self._remote = remote
-        self._provider = provider
-        self._identity = identity
-        self._result = result
+        self._provider = scope.provider
+        self._identity = scope.identity
+        self._result = scope.result
         self._uploads = uploads
         self._pull_requests = pull_requests
         self._pricing = pricing

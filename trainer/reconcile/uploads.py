@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from trainer import failpoints
 from trainer.digests import FileDigests
-from trainer.providers.base import Provider
-from trainer.reconcile.identity import RunIdentity
+from trainer.reconcile.pass_scope import PassScope
 from trainer.reconcile.remote_datasets import RemoteDatasets
 from trainer.revision import dataset_identity
 from trainer.specs.dataset_uri import DatasetRef
 from trainer.state.document import IntentOp, StateDocument, UploadRecord
-from trainer.state.session import StateSession
 
 
 def upload_name(key: str, ref: DatasetRef) -> str:
@@ -25,19 +22,11 @@ def upload_name(key: str, ref: DatasetRef) -> str:
 class Uploads:
     """Provider file ids of dataset contents, each uploaded at most once."""
 
-    def __init__(
-        self,
-        session: StateSession,
-        provider: Provider,
-        identity: RunIdentity,
-        root: Path,
-        digests: FileDigests,
-        remote: RemoteDatasets,
-    ) -> None:
-        self._session = session
-        self._provider = provider
-        self._identity = identity
-        self._root = root
+    def __init__(self, scope: PassScope, digests: FileDigests, remote: RemoteDatasets) -> None:
+        self._session = scope.session
+        self._provider = scope.provider
+        self._identity = scope.identity
+        self._root = scope.root
         self._digests = digests
         self._remote = remote
 
