@@ -26,6 +26,7 @@ from trainer.harness.runner import RunSettings
 from trainer.harness.samples import SelectedTest
 from trainer.harness.suites import Suite
 from trainer.providers.base import ProviderRateLimited
+from trainer.providers.openai_errors import retry_after
 from trainer.providers.openai_provider import OpenAIProvider
 
 Run = Callable[..., Result]
@@ -165,6 +166,46 @@ def test_429s_lower_the_concurrency_the_run_waits_as_told_and_completes(
     assert limits.pauses, "paused"
     assert set(limits.pauses) == {0.2}, "for the Retry-After the API gave"
     assert limits.waited > 0, "senders held back until then"
+
+
+def test_without_retry_after_the_run_waits_for_the_limit_the_429_says_is_used_up(
+    emu: RunningEmulator,
+) -> None:
+    """OpenAI's x-ratelimit headers: the requests limit is at 0 until it resets in 0.3 s."""
+    emu.state.faults.append(parse_fault(f"{CHAT}=429x2,reset=300ms"))
+    request = EvaluationRequest(model=MODEL, tests=suite_of(6), settings=RunSettings())
+    result = evaluate(provider(emu), ResponseCache(None), request)
+    assert result.scores.unanswered == 0
+    limits = result.limits
+    assert limits is not None
+    assert limits.rate_limited == 2
+    assert set(limits.pauses) == {0.3}, "the reset the API gave, not a guessed backoff"
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),
+        ({"retry-after": "2"}, 2.0),
+        ({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6m0s"}, 360.0),
+        (
+            {
+                **{"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1.5s"},
+                **{"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "120ms"},
+            },
+            1.5,
+        ),
+        ({"x-ratelimit-remaining-requests": "7", "x-ratelimit-reset-requests": "20s"}, None),
+        ({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_the_wait_a_429_asks_for(headers: dict[str, str], wait: float | None) -> None:
+    found = retry_after(headers)
+    if wait is None:
+        assert found is None
+    else:
+        assert found == pytest.approx(wait)
 
 
 def test_a_request_rate_limited_too_often_fails_alone(emu: RunningEmulator) -> None:

@@ -20,6 +20,9 @@ class Fault:
     retry_after: float | None = None
     code: str | None = None
     """The error's `code` (as OpenAI's `insufficient_quota`); `emulated_fault` if None."""
+    reset: str | None = None
+    """A 429 says the request limit is used up until then, as OpenAI's headers do
+    (`x-ratelimit-remaining-requests: 0`, `x-ratelimit-reset-requests: 1.5s`)."""
     latency: float = 0.0
     """Seconds added before answering."""
     hang: bool = False
@@ -38,7 +41,7 @@ class Fault:
 _SPEC = re.compile(
     r"^(?P<route>[A-Z*]+ \S+)="
     r"(?:(?P<status>\d{3})(?:x(?P<times>\d+))?(?:,retry-after=(?P<retry>[\d.]+))?"
-    r"(?:,code=(?P<code>[a-z_]+))?"
+    r"(?:,code=(?P<code>[a-z_]+))?(?:,reset=(?P<reset>[\d.hms]+))?"
     r"|latency:(?P<latency>[\d.]+)ms|(?P<hang>hang))$"
 )
 
@@ -51,8 +54,8 @@ def parse_fault(text: str) -> Fault:
     if not match:
         raise UsageError(
             f"--fault {text!r}: expected 'METHOD /path=STATUS[xTIMES][,retry-after=S]"
-            "[,code=CODE]', 'METHOD /path=latency:MSms' or 'METHOD /path=hang' (wildcards * "
-            "allowed)"
+            "[,code=CODE][,reset=DURATION]', 'METHOD /path=latency:MSms' or "
+            "'METHOD /path=hang' (wildcards * allowed)"
         )
     return Fault(
         route=match["route"],
@@ -60,6 +63,7 @@ def parse_fault(text: str) -> Fault:
         times=int(match["times"]) if match["times"] else None,
         retry_after=float(match["retry"]) if match["retry"] else None,
         code=match["code"],
+        reset=match["reset"],
         latency=float(match["latency"]) / 1000 if match["latency"] else 0.0,
         hang=bool(match["hang"]),
     )

@@ -80,4 +80,7 @@ class Guard:
         if fault.retry_after is not None:
             response.headers["retry-after"] = f"{max(1, round(fault.retry_after))}"
             response.headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+        if fault.reset is not None:
+            response.headers["x-ratelimit-remaining-requests"] = "0"
+            response.headers["x-ratelimit-reset-requests"] = fault.reset
         return response

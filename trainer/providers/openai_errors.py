@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import re
 import socket
 import time
 from collections.abc import Mapping
@@ -132,9 +133,26 @@ def retryable(exc: openai.OpenAIError) -> bool:
     return isinstance(exc, openai.APIConnectionError)
 
 
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?!s))?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
+)
+_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _duration(text: str | None) -> float | None:
+    """`6m0s`, `1.5s`, `120ms` (OpenAI's x-ratelimit-reset-* values) in seconds."""
+    match = _DURATION.fullmatch((text or "").strip())
+    if not text or match is None or not any(match.groupdict().values()):
+        return None
+    return sum(float(v) * _SECONDS[k] for k, v in match.groupdict().items() if v)
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds a 429 asks to wait: `retry-after-ms`, else `retry-after` (seconds or an HTTP
-    date); None when it does not say."""
+    date), else, for a limit it reports used up (`x-ratelimit-remaining-requests` or
+    `-tokens` of 0), when that limit resets (`x-ratelimit-reset-*`); None when it does not
+    say."""
     for name, unit in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:
@@ -146,8 +164,16 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         date = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
     except (TypeError, ValueError):
-        return None
-    return max(0.0, date.timestamp() - time.time())
+        date = None
+    if date is not None:
+        return max(0.0, date.timestamp() - time.time())
+    resets = [
+        _duration(headers.get(f"x-ratelimit-reset-{kind}"))
+        for kind in ("requests", "tokens")
+        if (headers.get(f"x-ratelimit-remaining-{kind}") or "").strip() == "0"
+    ]
+    known = [r for r in resets if r is not None]
+    return max(known) if known else None
 
 
 def _deepest(exc: BaseException) -> str:
