@@ -73,6 +73,33 @@ def test_batch_mode_reaches_the_promotion_pr_without_one_synchronous_chat(
     assert pr["branch"].startswith(f"trainer/promote/{SPEC}-")
 
 
+def test_a_settings_change_is_proposed_on_its_own_verdict_not_the_one_before(
+    local_world: World, run: Run
+) -> None:
+    """While the batches of the new settings are in flight, the passed verdict of the old
+    settings opens no pull request (it used to, and the pass then cancelled the batches)."""
+    world = local_world
+    world.emulator.state.batch_timings = BatchTimings.instant()
+    batch_mode(world.clone)
+    assert run("--repo", world.clone, "reconcile", "--wait", "--interval", "0").code == 0
+    assert record(world.clone)["phase"] == "awaiting_review"
+    proposed = sorted((world.clone / ".trainer/prs").glob("*.json"))
+    world.emulator.state.batch_timings = SLOW
+    suite = world.clone / "harness/pedagogy.yaml"
+    suite.write_text(suite.read_text().replace("seed: 7}", "seed: 8}"))
+    for _ in range(2):
+        result = reconcile(world, run)
+        assert result.code == 0, result.out + result.err
+        current = record(world.clone)
+        assert current["phase"] == "evaluating", current["history"][-1]
+    assert current["evaluation"]["digest"] != current["evaluation_digest"]
+    assert sorted((world.clone / ".trainer/prs").glob("*.json")) == proposed
+    assert all(b["status"] != "cancelled" for b in current["batches"])
+    final = settle(world, run)
+    assert final["evaluation"]["digest"] == final["evaluation_digest"]
+    assert final["phase"] in ("awaiting_review", "eval_failed")
+
+
 def emulator_batches(world: World) -> list[Any]:
     return sorted(world.emulator.state.batches.values(), key=lambda b: (b.created, b.id))
 

@@ -13,6 +13,9 @@ from typing import Any
 from tests.conftest import Result
 from tests.helpers import git
 from tests.promotion.conftest import World
+from tests.promotion.test_batch_evaluation import batch_mode
+from trainer.emulator.batch_model import BatchTimings
+from trainer.emulator.batches import LINE_REQUESTS
 
 Run = Callable[..., Result]
 BINDING = "math-tutor:production"
@@ -110,3 +113,29 @@ def test_monitor_every_re_evaluates_on_its_cadence(world: World, run: Run) -> No
     again = watch(world.clone)[BINDING]
     assert chats(world) > before
     assert datetime.fromisoformat(again["at"]) > earlier + timedelta(hours=1)
+
+
+def test_a_batch_mode_spec_watches_production_through_the_batch_api(world: World, run: Run) -> None:
+    world.emulator.state.batch_timings = BatchTimings.instant()
+    batch_mode(world.clone)
+    assert reconcile(world, run, wait=True).code == 0
+    assert watch(world.clone)[BINDING]["passed"] is None
+
+    suite = world.clone / "harness/pedagogy.yaml"
+    suite.write_text(suite.read_text().replace("seed: 7}", "seed: 8}"))
+    passes = []
+    for _ in range(10):
+        passes.append(reconcile(world, run))
+        if watch(world.clone)[BINDING]["passed"] is not None:
+            break
+    assert "production watch through the Batch API: submitted" in passes[0].err
+    verdict = watch(world.clone)[BINDING]
+    assert verdict["passed"] is False, "the same drop as the synchronous watch finds"
+    assert verdict["source"] == "the evaluation settings or the judge's calibration changed"
+    assert (verdict["pending"], verdict["batches"]) == (None, []), "done: nothing kept"
+    assert chats(world) == 0, "no synchronous chat completion, the watch's included"
+    tagged = {(b.metadata or {}).get("trainer_spec") for b in world.emulator.state.batches.values()}
+    assert f"watch:{BINDING}" in tagged
+    after = world.emulator.state.requests.get(LINE_REQUESTS, 0)
+    assert reconcile(world, run).code == 0
+    assert world.emulator.state.requests.get(LINE_REQUESTS, 0) == after, "one evaluation"

@@ -40,7 +40,11 @@ def translate(what: str, exc: openai.OpenAIError, endpoint: str | None = None) -
     if isinstance(exc, openai.PermissionDeniedError):
         return ProviderAuthError(f"{what}: permission denied (403): {_message(exc)}", status=403)
     if isinstance(
-        exc, openai.BadRequestError | openai.NotFoundError | openai.UnprocessableEntityError
+        exc,
+        openai.BadRequestError
+        | openai.NotFoundError
+        | openai.ConflictError  # with the resource's state (a batch that ended): not transient
+        | openai.UnprocessableEntityError,
     ):
         return ProviderRejected(f"{what}: {_message(exc)}", _code(exc))
     if isinstance(exc, openai.RateLimitError):

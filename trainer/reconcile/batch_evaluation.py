@@ -20,7 +20,7 @@ from trainer.providers.base import ProviderRejected
 from trainer.providers.batches import ACTIVE, BatchClient, BatchInfo
 from trainer.reconcile.batch_calls import MAX_LINE_ATTEMPTS, AnswersCache, BatchAnswers, Call
 from trainer.reconcile.batch_files import BatchFiles, outcomes_of
-from trainer.reconcile.batch_submit import BatchSubmitter, batch_tags
+from trainer.reconcile.batch_submit import BatchHome, BatchSubmitter, batch_tags, revision_batches
 from trainer.reconcile.pass_scope import PassScope
 from trainer.state.batch_record import BatchRecord
 from trainer.state.document import StateDocument
@@ -73,21 +73,19 @@ class BatchEvaluation:
             self._client = BatchClient()
         return self._client
 
-    def _records(self, name: str, revision: str, digest: str) -> list[BatchRecord]:
-        record = self._session.doc.specs[name].revisions[revision]
-        return [b for b in record.batches if b.digest == digest]
+    def _records(self, home: BatchHome, digest: str) -> list[BatchRecord]:
+        return [b for b in home.records(self._session.doc) if b.digest == digest]
 
     def advance(
-        self, name: str, revision: str, digest: str, request: EvaluationRequest
+        self, home: BatchHome, digest: str, request: EvaluationRequest, *, fresh: bool = False
     ) -> Evaluation | Waiting:
-        """One step of the evaluation: its verdict, or why it is not there yet."""
-        submitter = BatchSubmitter(
-            self._session, self._identity, self.client, name, revision, digest
-        )
+        """One step of the evaluation: its verdict, or why it is not there yet. `fresh`:
+        every answer from this evaluation's own batches, none from the response cache."""
+        submitter = BatchSubmitter(self._session, self._identity, self.client, home, digest)
         if not submitter.settle_claims():
             return Waiting("another reconciler is submitting its batches")
-        self._poll(name, revision, digest)
-        batches = self._records(name, revision, digest)
+        self._poll(home, digest)
+        batches = self._records(home, digest)
         active = [b for b in batches if b.status in ACTIVE or b.status == "pending"]
         if active:
             return Waiting(progress_text(active))
@@ -95,7 +93,7 @@ class BatchEvaluation:
         provider = BatchAnswers(self._provider, outcomes)
         if sum(b.status == "failed" for b in batches) >= MAX_LINE_ATTEMPTS:
             outcomes.give_up = True  # the API refuses the batches themselves
-        cache = AnswersCache(self._root / RESPONSE_CACHE)
+        cache = AnswersCache(None if fresh else self._root / RESPONSE_CACHE)
         result = evaluate(provider, cache, request)
         if not provider.recorded:
             return result
@@ -114,20 +112,16 @@ class BatchEvaluation:
         )
         return Waiting(f"submitted {submitted} ({len(calls)} request(s))")
 
-    def _poll(self, name: str, revision: str, digest: str) -> None:
+    def _poll(self, home: BatchHome, digest: str) -> None:
         """One call per batch in flight; their progress recorded in one state change."""
-        ids = [
-            b.batch_id
-            for b in self._records(name, revision, digest)
-            if b.batch_id and b.status in ACTIVE
-        ]
+        ids = [b.batch_id for b in self._records(home, digest) if b.batch_id and b.status in ACTIVE]
         if not ids:
             return
         infos = {batch_id: self.client().retrieve(batch_id) for batch_id in ids}
         now = self._identity.now()
 
         def update(doc: StateDocument) -> None:
-            for b in doc.specs[name].revisions[revision].batches:
+            for b in home.records(doc):
                 info = infos.get(b.batch_id or "")
                 if info is None:
                     continue
@@ -141,13 +135,13 @@ class BatchEvaluation:
                 b.input_tokens, b.output_tokens = info.input_tokens, info.output_tokens
                 b.updated_at = now
 
-        self._session.commit(update, f"reconcile: {name} batch progress")
+        self._session.commit(update, f"reconcile: {home.name} batch progress")
 
     def cancel_stale(self, desired_digests: Mapping[str, str]) -> None:
         """Cancel every batch in flight that no current evaluation waits for: its spec was
         removed or replaced, or its evaluation settings changed."""
         stale = [
-            (name, rev, b.batch_id)
+            (revision_batches(name, rev), b.batch_id)
             for name, spec in self._session.doc.specs.items()
             for rev, record in spec.revisions.items()
             for b in record.batches
@@ -159,21 +153,37 @@ class BatchEvaluation:
                 or desired_digests.get(name) != b.digest
             )
         ]
-        for name, rev, batch_id in stale:
-            try:
-                info = self.client().cancel(batch_id)
-            except ProviderRejected:  # it ended meanwhile
-                info = self.client().retrieve(batch_id)
-            self._session.commit(
-                functools.partial(self._set_status, at=(name, rev), info=info),
-                f"reconcile: {name} batch {batch_id} cancelled",
-            )
-            self._result.note(name, f"cancelled batch {batch_id}: no evaluation waits for it")
+        for home, batch_id in stale:
+            self._cancel(home, batch_id)
 
-    def _set_status(self, doc: StateDocument, at: tuple[str, str], info: BatchInfo) -> None:
-        for b in doc.specs[at[0]].revisions[at[1]].batches:
+    def cancel_others(self, home: BatchHome, digest: str | None) -> None:
+        """Cancel the batches of `home` in flight that are not of `digest` (all: None)."""
+        for b in home.records(self._session.doc):
+            if b.batch_id and b.status in ACTIVE - {"cancelling"} and b.digest != digest:
+                self._cancel(home, b.batch_id)
+
+    def _cancel(self, home: BatchHome, batch_id: str) -> None:
+        try:
+            info = self.client().cancel(batch_id)
+        except ProviderRejected:  # it ended meanwhile
+            info = self.client().retrieve(batch_id)
+        self._session.commit(
+            functools.partial(self._set_status, home=home, info=info),
+            f"reconcile: {home.name} batch {batch_id} cancelled",
+        )
+        self._result.note(home.name, f"cancelled batch {batch_id}: no evaluation waits for it")
+
+    def _set_status(self, doc: StateDocument, home: BatchHome, info: BatchInfo) -> None:
+        for b in home.records(doc):
             if b.batch_id == info.id:
                 b.status, b.updated_at = info.status, self._identity.now()
 
 
-__all__ = ["BatchEvaluation", "Waiting", "batch_tags", "progress_text"]
+__all__ = [
+    "BatchEvaluation",
+    "BatchHome",
+    "Waiting",
+    "batch_tags",
+    "progress_text",
+    "revision_batches",
+]

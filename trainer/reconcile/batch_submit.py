@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from trainer import failpoints
@@ -26,6 +27,32 @@ CLOCK_SKEW = timedelta(days=1)
 so adopting it reads the batch list back to the claim, less this, not the whole list."""
 
 log = logging.getLogger("trainer.reconcile")
+
+
+def _no_attempt(doc: StateDocument) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class BatchHome:
+    """Where the state keeps an evaluation's batches, and the names they are tagged with:
+    a spec revision's evaluation, or the production watch of an alias binding."""
+
+    name: str
+    """The spec, or the watched binding (`watch:model:alias`)."""
+    revision: str
+    records: Callable[[StateDocument], list[BatchRecord]]
+    attempt: Callable[[StateDocument], int] = _no_attempt
+
+
+def revision_batches(name: str, revision: str) -> BatchHome:
+    """The batches of the evaluation of one spec revision."""
+    return BatchHome(
+        name,
+        revision,
+        lambda doc: doc.specs[name].revisions[revision].batches,
+        lambda doc: doc.specs[name].revisions[revision].attempt,
+    )
 
 
 def batch_tags(
@@ -48,18 +75,18 @@ class BatchSubmitter:
         session: StateSession,
         identity: RunIdentity,
         client: Callable[[], BatchClient],
-        name: str,
-        revision: str,
+        home: BatchHome,
         digest: str,
     ) -> None:
         self._session, self._identity, self._client = session, identity, client
-        self._name, self._revision, self._digest = name, revision, digest
+        self._home, self._name, self._revision = home, home.name, home.revision
+        self._digest = digest
 
     def _batches(self, doc: StateDocument) -> list[BatchRecord]:
-        return doc.specs[self._name].revisions[self._revision].batches
+        return self._home.records(doc)
 
     def _tags(self, batch: BatchRecord) -> dict[str, str]:
-        attempt = self._session.doc.specs[self._name].revisions[self._revision].attempt
+        attempt = self._home.attempt(self._session.doc)
         return batch_tags(
             self._name, self._revision, self._digest, batch.round, batch.role, attempt
         )
@@ -143,7 +170,8 @@ class BatchSubmitter:
         except Moot:
             return None
         text = "".join(call.line(role) + "\n" for call in calls)
-        filename = f"trainer-{self._name}-{short(self._revision)}-r{round_}-{role}.jsonl"
+        name = self._name.replace(":", "-")
+        filename = f"trainer-{name}-{short(self._revision)}-r{round_}-{role}.jsonl"
         try:
             file_id = self._client().upload(filename, text.encode("utf-8"))
             info = self._client().create(file_id, self._tags(claim))

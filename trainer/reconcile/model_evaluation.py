@@ -24,7 +24,7 @@ from trainer.providers.base import (
     ProviderError,
     ProviderUnreachable,
 )
-from trainer.reconcile.batch_evaluation import BatchEvaluation, Waiting
+from trainer.reconcile.batch_evaluation import BatchEvaluation, Waiting, revision_batches
 from trainer.reconcile.batch_report import batch_report_line
 from trainer.reconcile.pass_scope import PassScope
 from trainer.short_ids import short
@@ -162,7 +162,7 @@ class TrainedModelEvaluation:
         )
         note = None
         if job.spec.evaluation.harness_config.batch:
-            step = self._batches.advance(name, revision, digest, request)
+            step = self._batches.advance(revision_batches(name, revision), digest, request)
             if isinstance(step, Waiting):
                 self._result.note(name, f"evaluating through the Batch API: {step.message}")
                 return

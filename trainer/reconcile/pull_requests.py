@@ -225,7 +225,13 @@ class PromotionPullRequests:
                 # an earlier run stopped while opening the PR: finish it (found by branch)
                 self.open(name, record.revision, forced=intent.detail)
             return
-        if record.phase is Phase.EVALUATING and record.evaluation and record.evaluation.passed:
+        verdict = record.evaluation
+        if (
+            record.phase is Phase.EVALUATING
+            and verdict is not None
+            and verdict.passed
+            and verdict.digest == record.evaluation_digest  # not one of the settings before
+        ):
             self.open(name, record.revision)
         elif (
             record.phase is Phase.AWAITING_REVIEW

@@ -25,6 +25,7 @@ from trainer.planner import DesiredSpec
 from trainer.providers.base import ProviderAuthError, ProviderError
 from trainer.reconcile.model_evaluation import failure_text, score_table, write_reports
 from trainer.reconcile.pass_scope import PassScope
+from trainer.reconcile.watch_batches import WatchBatches
 from trainer.specs.models import ModelVersion, RegistryModel
 from trainer.specs.workspace import JobSpec, RegistryFile
 from trainer.state.document import StateDocument
@@ -150,6 +151,7 @@ class ProductionWatch:
         self._suites = suites
         self._calibration = calibration
         self._on_verdict = on_verdict
+        self._batches = WatchBatches(scope)
 
     def due(self, item: Watched, now: datetime) -> str | None:
         """Why `item` is evaluated now, or None."""
@@ -201,6 +203,9 @@ class ProductionWatch:
             }
         )
 
+        if record is not None and record.batches:
+            self._batches.cancel(item.key, record.version)  # for the version no longer bound
+
         def adopt(state: StateDocument) -> None:
             state.watch[item.key] = fresh
 
@@ -219,8 +224,16 @@ class ProductionWatch:
         # the cadence is there to catch the provider's model drifting: ask again, never
         # replay; a settings change may reuse what it can
         fresh = reason.startswith("monitor.every")
-        cache = ResponseCache(None if fresh else self._root / RESPONSE_CACHE)
-        result = evaluate(self._provider, cache, request)
+        if job.spec.evaluation.harness_config.batch:
+            step = self._batches.step(
+                item.key, item.version.version, item.digest, request, fresh=fresh
+            )
+            if step is None:
+                return
+            result = step
+        else:
+            cache = ResponseCache(None if fresh else self._root / RESPONSE_CACHE)
+            result = evaluate(self._provider, cache, request)
         name = f"watch/{item.model.name}-{item.alias}"
         report = write_reports(self._root, name, f"v{item.version.version}", result)
         recorded = {k: float(v) for k, v in item.version.scores.items()}

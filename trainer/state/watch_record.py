@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trainer.state.batch_record import BatchRecord
+
 
 class WatchRecord(BaseModel):
     """The last verdict on the model bound to an alias (trainer.reconcile.watch)."""
@@ -31,3 +33,7 @@ class WatchRecord(BaseModel):
     source: str = ""
     """Why this verdict exists: its promotion evaluation, a settings change, the monitor."""
     requests: int = 0
+    pending: str | None = None
+    """Batch mode: the evaluation whose batches are in flight (the digest of its batches),
+    until its verdict replaces this record."""
+    batches: list[BatchRecord] = Field(default_factory=list)
