@@ -71,6 +71,12 @@ def status_rows(doc: StateDocument, names: list[str] | None = None) -> list[dict
                         "overall_score": watch.scores.get("overall_score"),
                         "at": watch.at.isoformat(),
                         "drops": watch.drops,
+                        "batches": [
+                            {"round": b.round, "role": b.role, "status": b.status}
+                            | {"completed": b.completed, "total": b.total or b.lines}
+                            for b in watch.batches
+                            if b.digest == watch.pending
+                        ],
                     }
                     for key, watch in sorted(doc.watch.items())
                     if watch.spec == name
@@ -96,11 +102,17 @@ def _watch(row: dict[str, Any]) -> str:
     for watch in row.get("watch") or []:
         alias = watch["binding"].split(":", 1)[1]
         if watch["passed"] is None:
-            shown.append(f"{alias} watching")
-            continue
-        verdict = "ok" if watch["passed"] else "DROP"
-        overall = watch["overall_score"]
-        shown.append(f"{alias} {verdict}" + (f" {overall:.3f}" if overall is not None else ""))
+            text = f"{alias} watching"
+        else:
+            verdict = "ok" if watch["passed"] else "DROP"
+            overall = watch["overall_score"]
+            text = f"{alias} {verdict}" + (f" {overall:.3f}" if overall is not None else "")
+        latest = max((b["round"] for b in watch.get("batches") or []), default=0)
+        flight = [b for b in watch.get("batches") or [] if b["round"] == latest]
+        if flight:  # evaluated again through the Batch API
+            done, total = sum(b["completed"] for b in flight), sum(b["total"] for b in flight)
+            text += f" (batch {done}/{total})"
+        shown.append(text)
     return ", ".join(shown) or "-"
 
 
