@@ -7,15 +7,11 @@ errors become trainer's, as every provider call's do.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-import openai
-
-from trainer.providers.openai_errors import require_api_key, translate
-from trainer.providers.openai_provider import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from trainer.providers.sdk_calls import SdkCalls
 
 T = TypeVar("T")
 ENDPOINT: Final = "/v1/chat/completions"
@@ -56,29 +52,11 @@ def _info(batch: Any) -> BatchInfo:
     )
 
 
-class BatchClient:
-    """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as the SDK does."""
+class BatchClient(SdkCalls):
+    """Configured as the provider is (SdkCalls), with the SDK's plain timeout."""
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
-        key = require_api_key(api_key)
-        self._options: dict[str, Any] = {
-            "api_key": key,
-            "base_url": base_url,
-            "max_retries": DEFAULT_RETRIES,
-            "timeout": DEFAULT_TIMEOUT,
-        }
-        self.calls = 0
-
-    @functools.cached_property
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(**self._options)
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        self.calls += 1
-        try:
-            return fn()
-        except openai.OpenAIError as exc:
-            raise translate(what, exc) from None
+        super().__init__(api_key=api_key, base_url=base_url)
 
     def upload(self, filename: str, data: bytes) -> str:
         """Upload a batch input file; returns its file id."""

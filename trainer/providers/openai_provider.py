@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
-
-import openai
+from typing import Any
 
 from trainer.logs import scrub
 from trainer.providers.base import (
@@ -17,11 +14,7 @@ from trainer.providers.base import (
     JobRequest,
 )
 from trainer.providers.openai_async import AsyncChannel, timeout_of
-from trainer.providers.openai_errors import require_api_key, translate
-
-T = TypeVar("T")
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_RETRIES = 4
+from trainer.providers.sdk_calls import DEFAULT_RETRIES, DEFAULT_TIMEOUT, SdkCalls
 
 
 def _job(job: Any) -> JobInfo:
@@ -39,7 +32,7 @@ def _job(job: Any) -> JobInfo:
     )
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkCalls):
     """Reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as the SDK does."""
 
     name = "openai"
@@ -52,29 +45,14 @@ class OpenAIProvider:
         max_retries: int = DEFAULT_RETRIES,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        key = require_api_key(api_key)
-        self._options: dict[str, Any] = {
-            "api_key": key,
-            "base_url": base_url,
-            "max_retries": max_retries,
-            "timeout": timeout_of(timeout),
-        }
-        self.calls = 0
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=timeout_of(timeout),
+        )
         self._channel = AsyncChannel(self._options)
         self.endpoint = self._channel.endpoint
-
-    @functools.cached_property
-    def client(self) -> openai.OpenAI:
-        """The synchronous client (jobs, files), made when first needed: an evaluation
-        never needs it, nor the tenth of a second its TLS set-up takes."""
-        return openai.OpenAI(**self._options)
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        self.calls += 1
-        try:
-            return fn()
-        except openai.OpenAIError as exc:
-            raise translate(what, exc) from None
 
     def set_concurrency(self, requests: int) -> None:
         self._channel.pool = max(1, requests)
