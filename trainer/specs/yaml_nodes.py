@@ -145,21 +145,24 @@ def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
     next_event, resolve = loader.get_event, loader.resolve
     scalar_event, scalar_node = yaml.ScalarEvent, yaml.ScalarNode
     node: yaml.Node | None = None
+
+    def scalar(event: Any) -> yaml.Node:
+        """The node of a scalar event; a plain scalar's implicit tag resolved once per value."""
+        tag, value = event.tag, event.value
+        if tag is None or tag == "!":
+            key = (value, event.implicit)
+            tag = tags.get(key)
+            if tag is None:
+                tag = tags[key] = resolve(scalar_node, value, event.implicit)
+        return scalar_node(tag, value, event.start_mark, event.end_mark, event.style)
+
     while True:
         event: Any = next_event()
         if type(event) is scalar_event and event.anchor is None:  # most events: the quick way
-            tag, value = event.tag, event.value
-            if tag is None or tag == "!":
-                key = (value, event.implicit)
-                tag = tags.get(key)
-                if tag is None:
-                    tag = tags[key] = resolve(scalar_node, value, event.implicit)
-            start: Any = event.start_mark  # libyaml's marks are not PyYAML's Mark class
-            end: Any = event.end_mark
-            node = scalar_node(tag, value, start, end, event.style)
+            node = scalar(event)
             total += 1
             if total > MAX_YAML_NODES:
-                raise fail(TOO_MANY, *mark_position(start))
+                raise fail(TOO_MANY, *mark_position(event.start_mark))
             if not stack:
                 break
             stack[-1].size += 1
@@ -185,14 +188,9 @@ def compose(loader: Any, fail: Callable[..., Exception]) -> yaml.Node | None:
                     raise yaml.composer.ComposerError(
                         first, anchors[anchor].start_mark, "second occurrence", mark
                     )
-                if isinstance(event, scalar_event):  # an anchored scalar
-                    tag = event.tag
-                    if tag in (None, "!"):
-                        tag = resolve(scalar_node, event.value, event.implicit)
-                    end = event.end_mark
-                    node = scalar_node(tag, event.value, mark, end, event.style)
-                else:
-                    node = _new_node(loader, event)
+                node = (
+                    scalar(event) if isinstance(event, scalar_event) else _new_node(loader, event)
+                )
                 culprit = ""
                 size, height = 1, int(not isinstance(node, scalar_node))
                 if anchor is not None:
